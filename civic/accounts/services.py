@@ -1,0 +1,2 @@
+def set_locale(user, code, actor):
+    user.locale = code

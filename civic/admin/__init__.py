@@ -1,0 +1,1 @@
+"""Administration: users, roles, departments, the development outbox."""

@@ -1,0 +1,1 @@
+"""Shared building blocks: models base, enums, errors, sanitizing, i18n, time, mail, jobs."""

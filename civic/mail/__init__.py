@@ -1,0 +1,1 @@
+"""The development outbox: emails the console backend kept, readable by administrators."""

@@ -1,0 +1,8 @@
+"""Imports every domain's models so that Alembic and ``db.metadata`` see all tables.
+
+A new domain adds its ``models`` module here.
+"""
+
+from civic.accounts import models as accounts_models  # noqa: F401
+from civic.mail import models as mail_models  # noqa: F401
+from civic.notifications import models as notifications_models  # noqa: F401
