@@ -107,6 +107,7 @@ def _sqlite_pragmas(app: Flask) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
 
 

@@ -8,6 +8,7 @@ folder is used.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import secrets
 import tempfile
@@ -15,6 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from civic import create_app
@@ -57,9 +60,26 @@ def database_url():
     drop()
 
 
+class CivicTestClient(FlaskClient):
+    """Runs every request in its own application context, as a real server does.
+
+    Tests often hold an application context (for factories and queries); without this, a
+    request would reuse it and share ``g`` and the database session with the test. After
+    each request the test's session is expired so it reads what the request committed.
+    """
+
+    def open(self, *args, **kwargs):
+        outer = _cv_app.get(None)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if outer is not None:
+            db.session.expire_all()
+        return response
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     app = create_app({"CIVIC_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+    app.test_client_class = CivicTestClient
     with app.app_context():
         upgrade()
     yield app
