@@ -122,6 +122,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(admin_bp)
 
+    from civic.pages import register as register_pages
+    from civic.pages.views import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    register_pages(app)
+
 
 def _register_cli(app: Flask) -> None:
     from civic.cli import register
