@@ -31,7 +31,10 @@ def enqueue(path: str, *args: Any) -> None:
     from civic.extensions import db
 
     _resolve(path)  # fail early on a typo
-    db.session.info.setdefault(_PENDING, []).append((path, args))
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so a rollback before any query still discards the job
+    session.info.setdefault(_PENDING, []).append((path, args))
 
 
 def _resolve(path: str) -> Callable[..., Any]:
@@ -75,9 +78,10 @@ def _after_commit(session: Session) -> None:
     _ready().extend(jobs)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(_PENDING, None)
 
 
 def _rq_queue():

@@ -79,7 +79,6 @@ def test_dates_follow_the_viewer_locale_and_time_zone(app):
     moment = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
     with app.test_request_context("/"):
         from flask import g
-
         from flask_babel import refresh
 
         with force_locale("fr"):
