@@ -115,6 +115,7 @@ def _render_user(user: User, status_code: int = 200, **forms):
     status_form = forms.get("status_form") or StatusForm(
         formdata=None,
         status=user.status.value if user.status in services.ADMIN_STATUSES else AccountStatus.ACTIVE.value,
+        until=user.suspended_until.astimezone(get_timezone()).date() if user.suspended_until else None,
     )
     membership_form = forms.get("membership_form") or _membership_form()
     member_of = {m.department_id for m in user.memberships}

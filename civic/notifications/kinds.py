@@ -100,8 +100,18 @@ def default_frequency(kind: NotificationKind) -> NotificationFrequency:
 
 
 def render(notification: Notification) -> Rendered:
-    """The notification's text in the current locale (``force_locale`` for emails)."""
-    return spec(notification.kind).render(notification)
+    """The notification's text in the current locale (``force_locale`` for emails).
+
+    A kind whose renderer is not registered (its package not loaded) still shows its label.
+    """
+    found = KINDS.get(notification.kind)
+    if found is None:
+        return Rendered(escape_percent(notification.kind.label), link=("notifications.index", {}))
+    return found.render(notification)
+
+
+def escape_percent(text: str) -> str:
+    return str(text).replace("%", "%%")
 
 
 # ---- helpers for renderers ------------------------------------------------------------------

@@ -323,3 +323,24 @@ def test_admin_lists_use_a_bounded_number_of_queries(client, login, admin, count
         factories.DepartmentFactory()
     many = {p: _queries(client, count_queries, p) for p in paths}
     assert many == few
+
+
+def test_every_admin_and_notification_form_carries_a_csrf_token(app, database_url, session, admin, resident, department):
+    from civic import create_app
+    from tests.conftest import sign_in
+
+    notifications.follow(resident, department)
+    db.session.commit()
+    strict = create_app({"CIVIC_ENV": "testing", "WTF_CSRF_ENABLED": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    client = strict.test_client()
+    sign_in(client, admin)
+    pages = [*ADMIN_PAGES, f"/admin/users/{resident.id}", f"/admin/departments/{department.id}",
+             f"/admin/departments/{department.id}/edit", "/notifications/", "/notifications/preferences",
+             "/notifications/following", "/notifications/following/departments"]
+    for path in pages:
+        html = client.get(path).get_data(as_text=True)
+        assert html.count('method="post"') == html.count('name="csrf_token"'), path
+    refused = client.post(f"/admin/users/{resident.id}/role", data={"role": "admin"})
+    assert refused.status_code == 400
+    db.session.expire_all()
+    assert resident.role == Role.RESIDENT
