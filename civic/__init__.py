@@ -128,6 +128,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     register_pages(app)
 
+    from civic.consultations import register as register_consultations
+    from civic.consultations.views import bp as consultations_bp
+
+    app.register_blueprint(consultations_bp)
+    register_consultations(app)
+
 
 def _register_cli(app: Flask) -> None:
     from civic.cli import register

@@ -66,10 +66,12 @@ def register(app: Flask) -> None:
         Worker([Queue(QUEUE_NAME, connection=conn)], connection=conn).work()
 
     from civic.accounts.cli import register as register_accounts
+    from civic.consultations.cli import register as register_consultations
     from civic.demo import register as register_demo
     from civic.notifications.cli import register as register_notifications
 
     register_accounts(app)
+    register_consultations(app)
     register_notifications(app)
     register_demo(app)
 
