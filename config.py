@@ -122,6 +122,10 @@ class BaseConfig:
 
     PAGE_SIZE = 20
 
+    #: Jitsi server on which meeting organizers may create private rooms (e.g. meet.jit.si);
+    #: empty hides that option.
+    JITSI_DOMAIN = _env("CIVIC_JITSI_DOMAIN", "")
+
     #: Settings re-read from the environment each time an app is created (not only at import).
     ENV_SETTINGS = {
         "SECRET_KEY": "SECRET_KEY",

@@ -135,6 +135,13 @@ def _register_blueprints(app: Flask) -> None:
     register_consultations(app)
 
 
+    from civic.meetings import register as register_meetings
+    from civic.meetings.views import bp as meetings_bp
+
+    app.register_blueprint(meetings_bp)
+    register_meetings(app)
+
+
 def _register_cli(app: Flask) -> None:
     from civic.cli import register
 

@@ -68,11 +68,13 @@ def register(app: Flask) -> None:
     from civic.accounts.cli import register as register_accounts
     from civic.consultations.cli import register as register_consultations
     from civic.demo import register as register_demo
+    from civic.meetings.cli import register as register_meetings
     from civic.notifications.cli import register as register_notifications
 
     register_accounts(app)
     register_consultations(app)
     register_notifications(app)
+    register_meetings(app)
     register_demo(app)
 
 

@@ -1,0 +1,22 @@
+"""``flask meetings …``: the reminders a scheduler runs every few minutes."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    @app.cli.group()
+    def meetings():
+        """Public meetings."""
+
+    @meetings.command("send-reminders")
+    def send_reminders():
+        """Send the reminders due now (24 hours and 1 hour before). Safe to run often."""
+        from civic.extensions import db
+        from civic.meetings.services import send_reminders as run
+
+        sent = run()
+        db.session.commit()
+        click.echo(f"{sent} meeting reminder(s) sent.")
