@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytz
 from flask import current_app, render_template
-from flask_babel import force_locale, get_locale, get_timezone
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
@@ -108,10 +108,9 @@ def person_timezone(user: User) -> str:
 def as_seen_by(user: User) -> Iterator[None]:
     """Render in ``user``'s language and time zone (``force_locale`` plus the zone)."""
     with force_locale(person_locale(user)):
-        get_timezone()  # makes Flask-Babel create its per-context namespace
         from flask import g
 
-        ctx = g._flask_babel
+        ctx = g._flask_babel  # Flask-Babel's per-context namespace, made by force_locale
         previous = getattr(ctx, "babel_tzinfo", None)
         ctx.babel_tzinfo = pytz.timezone(person_timezone(user))
         try:
