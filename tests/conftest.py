@@ -96,6 +96,12 @@ def _table_names() -> list[str]:
 def _clean_database(request):
     """Empty every table after each test that used the app."""
     yield
+    from civic.extensions import limiter
+
+    # ``limiter`` is one object shared by every app: a second app created with
+    # RATELIMIT_ENABLED=True switches rate limiting on for the main test app too. Switch it
+    # back to the testing default so later tests are never limited by accident.
+    limiter.enabled = False
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
