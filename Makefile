@@ -31,11 +31,17 @@ run: translations migrate
 test: translations
 	@bash tools/run-tests.sh
 
-test-browser: translations
+## node_modules: axe-core and the Nu Html Checker for the browser checks (package-lock.json).
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+
+## make test-browser: only the browser tests (Chromium, axe-core, Nu Html Checker, journeys).
+test-browser: translations $(NODE_STAMP)
 	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
-## make audit-page URL=/path: axe-core and the HTML checker on one page while developing.
-audit-page: translations
+## make audit-page URL=/path: every browser check on one page, with a readable report.
+audit-page: translations $(NODE_STAMP)
 	$(BIN)/python -m tools.audit_page $(URL)
 
 lint: install

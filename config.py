@@ -112,6 +112,7 @@ class BaseConfig:
         "text/plain",
         "text/calendar",
         "application/javascript",
+        "text/javascript",
         "application/json",
         "application/atom+xml",
         "image/svg+xml",

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import timedelta
 
 from flask import Flask, abort, send_from_directory, url_for
+
+ONE_YEAR = 365 * 24 * 3600  # seconds
 
 
 def _fingerprints(static_dir: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -46,8 +47,12 @@ def init_app(app: Flask) -> None:
         original = backward.get(filename)
         if original is None:
             abort(404)
-        response = send_from_directory(static_dir, original, max_age=timedelta(days=365))
-        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        response = send_from_directory(static_dir, original, max_age=ONE_YEAR)
+        response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+        # Static files are small: buffer them, so Flask-Compress compresses them like pages
+        # (br/gzip with a Content-Length) instead of its streaming path.
+        response.direct_passthrough = False
+        response.make_sequence()
         return response
 
     serve_asset.civic_permission = "anyone"
