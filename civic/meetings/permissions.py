@@ -80,14 +80,15 @@ def may_join(user, meeting, registration=None) -> bool:
 def can_see_join_link(user, meeting, registration=None, now=None) -> bool:
     """Entitled people, from 15 minutes before the start until the end.
 
-    Organizers see the link at any time (they host the meeting); everyone else only in that
-    window.
+    Organizers see the link as soon as it is set (they host the meeting) until the end;
+    everyone else only in that window.
     """
     if not may_join(user, meeting, registration):
         return False
+    now = now or utcnow()
     if is_organizer(user, meeting):
-        return True
-    return meeting.join_window_open(now or utcnow())
+        return now < meeting.ends_at
+    return meeting.join_window_open(now)
 
 
 def can_see_attendees(user, meeting) -> bool:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import selectinload
 

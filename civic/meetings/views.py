@@ -64,6 +64,13 @@ bp = Blueprint("meetings", __name__, template_folder="templates", url_prefix="/m
 FEED_LIMIT = 500
 
 
+@bp.before_request
+def _load_viewer() -> None:
+    """Load the signed-in person first: loading them may commit (session touch), which
+    would expire the objects a view loaded with eager options."""
+    getattr(current_user, "id", None)
+
+
 def _post_limit() -> str:
     return current_app.config["RATE_LIMIT_POST"]
 
@@ -523,7 +530,7 @@ def unregister(meeting_id: int):
     try:
         services.unregister(registration, actor=current_user)
     except Conflict as exc:
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")
         return redirect(url_for("meetings.show", meeting_id=meeting.id))
     db.session.commit()
     flash(_("Your registration is cancelled."), "success")
@@ -582,8 +589,9 @@ def check_in(meeting_id: int):
         except InvalidInput as exc:
             _attach_error(form, exc)
         else:
+            name = registration.user.display_name
             db.session.commit()
-            flash(_("%(name)s is checked in.", name=registration.user.display_name), "success")
+            flash(_("%(name)s is checked in.", name=name), "success")
             return redirect(url_for("meetings.check_in", meeting_id=meeting.id))
     stmt = (
         select(Registration)
@@ -946,7 +954,7 @@ def pick_slot(poll_id: int):
     try:
         meeting = services.pick_slot(poll, slot_id or 0, actor=current_user)
     except InvalidInput as exc:
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")
         return redirect(url_for("meetings.poll_answers", poll_id=poll.id))
     db.session.commit()
     flash(_("The date is fixed and everyone who answered has been told. Add the place, link and agenda now."), "success")
