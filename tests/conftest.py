@@ -110,7 +110,10 @@ def _clean_database(request):
         names = _table_names()
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))  # noqa: S608
+                # DELETE is much faster than TRUNCATE on small tables; foreign-key and
+                # append-only triggers are skipped for this cleanup only.
+                conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+                conn.exec_driver_sql(";".join(f'DELETE FROM "{n}"' for n in names))  # noqa: S608 - our own table names
             else:
                 for name in names:
                     conn.execute(sa.text(f'DELETE FROM "{name}"'))  # noqa: S608 - our own table names

@@ -7,7 +7,7 @@ language switcher (kept in the session), then ``Accept-Language``, then the site
 from __future__ import annotations
 
 from babel import Locale
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
 
 RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "ps", "ckb", "yi", "dv"})
@@ -42,6 +42,8 @@ def language_choices() -> list[tuple[str, str]]:
 def select_locale() -> str:
     """Flask-Babel locale selector."""
     supported = supported_locales()
+    if not has_request_context():  # CLI, jobs: callers use force_locale for a person
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if getattr(current_user, "is_authenticated", False):
         pref = getattr(current_user, "locale", None)
         if pref in supported:
@@ -55,6 +57,8 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """Flask-Babel time zone selector: the person's zone, else the city's."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_TIMEZONE"]
     zone = None
     if getattr(current_user, "is_authenticated", False):
         zone = getattr(current_user, "timezone", None)

@@ -38,6 +38,8 @@ def start_session(user, remember: bool = False) -> None:
     from civic.accounts.models import UserSession, hash_token
     from civic.extensions import db
 
+    if not user.is_active:
+        raise ValueError("start_session called for an account that may not sign in")
     token = secrets.token_urlsafe(32)
     now = utcnow()
     lifetime = (
