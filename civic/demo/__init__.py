@@ -110,8 +110,14 @@ def build_people(ctx: DemoContext) -> None:
     db.session.flush()
 
 
+def build_meetings(ctx: DemoContext) -> None:
+    from civic.meetings.demo import build_meetings as build
+
+    build(ctx)
+
+
 #: Builders run in this order. Each capability appends its own (see module docstring).
-BUILDERS = [build_people]
+BUILDERS = [build_people, build_meetings]
 
 
 def load_demo_data(seed: int = 2026) -> DemoContext:
