@@ -134,6 +134,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(consultations_bp)
     register_consultations(app)
 
+    from civic.proposals import register as register_proposals
+    from civic.proposals.views import bp as proposals_bp
+
+    app.register_blueprint(proposals_bp)
+    register_proposals(app)
+
 
     from civic.meetings import register as register_meetings
     from civic.meetings.views import bp as meetings_bp

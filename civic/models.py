@@ -9,3 +9,4 @@ from civic.mail import models as mail_models  # noqa: F401
 from civic.meetings import models as meetings_models  # noqa: F401
 from civic.notifications import models as notifications_models  # noqa: F401
 from civic.pages import models as pages_models  # noqa: F401
+from civic.proposals import models as proposals_models  # noqa: F401

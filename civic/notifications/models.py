@@ -12,6 +12,7 @@ with no migration for the new value.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -24,6 +25,9 @@ from civic.core.time import utcnow
 from civic.extensions import db
 from civic.notifications.targets import TARGET_COLUMNS, exactly_one_sql, register_target
 
+if TYPE_CHECKING:
+    from civic.proposals.models import Proposal
+
 
 class NotificationKind(LabelledEnum):
     """What a notification is about. Each member has a renderer in ``kinds.py``."""
@@ -32,6 +36,8 @@ class NotificationKind(LabelledEnum):
     ROLE_CHANGED = "role_changed"
     DEPARTMENT_UPDATE = "department_update"
     TEST = "test"
+    PROPOSAL_ANSWERED = "proposal_answered"
+    PROPOSAL_WITHDRAWN = "proposal_withdrawn"
 
     @classmethod
     def _labels(cls):
@@ -40,6 +46,8 @@ class NotificationKind(LabelledEnum):
             "role_changed": _l("Changes to your role, verification and departments"),
             "department_update": _l("News from departments you follow"),
             "test": _l("Test messages from the administrators"),
+            "proposal_answered": _l("Official answers to proposals you wrote, support or follow"),
+            "proposal_withdrawn": _l("Proposals you support or follow being withdrawn"),
         }
 
 
@@ -92,6 +100,9 @@ class Notification(db.Model):
     department_id: Mapped[int | None] = mapped_column(
         ForeignKey("department.id", ondelete="CASCADE"), index=True
     )
+    proposal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("proposal.id", ondelete="CASCADE"), index=True
+    )
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
@@ -103,6 +114,7 @@ class Notification(db.Model):
     recipient: Mapped[User] = relationship(foreign_keys=[recipient_id])
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     department: Mapped[Department | None] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
 
     @property
     def is_read(self) -> bool:
@@ -143,6 +155,7 @@ class Follow(db.Model):
     __table_args__ = (
         CheckConstraint(exactly_one_sql(TARGET_COLUMNS), name="one_target"),
         UniqueConstraint("user_id", "department_id"),
+        UniqueConstraint("user_id", "proposal_id"),
         Index("ix_follow_user_created", "user_id", "created_at"),
     )
 
@@ -152,9 +165,13 @@ class Follow(db.Model):
     department_id: Mapped[int | None] = mapped_column(
         ForeignKey("department.id", ondelete="CASCADE"), index=True
     )
+    proposal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("proposal.id", ondelete="CASCADE"), index=True
+    )
 
     user: Mapped[User] = relationship()
     department: Mapped[Department | None] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
 
 
 # ---- targets known today ------------------------------------------------------------------
