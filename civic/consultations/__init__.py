@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
     """Called by ``civic.create_app``: settings, navigation, page sections, participants."""
     from sqlalchemy import select
 
+    from civic.consultations import notify  # noqa: F401  (follow target and notification kinds)
     from civic.consultations.models import Participation
     from civic.consultations.registry import (
         PageSection,

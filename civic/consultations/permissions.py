@@ -92,4 +92,5 @@ def can_edit_report(user, consultation) -> bool:
 
 
 def can_follow(user, consultation) -> bool:
-    return is_signed_in(user) and can_view(user, consultation)
+    """Following needs an account in good standing (as for every follow)."""
+    return is_participant(user) and can_view(user, consultation)

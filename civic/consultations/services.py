@@ -349,8 +349,16 @@ def tick(now: datetime | None = None) -> TickResult:
 
 
 def tick_job() -> None:
-    """Job run opportunistically when a page notices a transition the tick has not made."""
+    """Job run opportunistically when a page notices a transition the tick has not made.
+
+    It commits and runs the announcement jobs it queued at once: an in-process job started
+    from inside a request would otherwise leave them behind (RQ queues them as usual).
+    """
+    from civic.core.jobs import run_ready_jobs
+
     tick()
+    db.session.commit()
+    run_ready_jobs()
 
 
 # ---- cover image and documents -------------------------------------------------------------

@@ -125,7 +125,25 @@ def check_upload(storage, allowed: frozenset[str], field: str = "file") -> Check
             _("This file's content is not one of the accepted types (%(types)s).", types=names),
             field=field,
         )
+    claimed = _claimed_type(storage.filename)
+    if claimed is not None and claimed != kind:
+        raise InvalidInput(
+            _("This file is named as a %(claimed)s but its content is a %(real)s. Check that you chose the right file.",
+              claimed=KIND_LABELS[claimed], real=KIND_LABELS[kind]),
+            field=field,
+        )
     return CheckedFile(data=data, content_type=kind, filename=clean_filename(storage.filename, kind))
+
+
+_BY_EXTENSION = {"pdf": PDF, "odt": ODT, "docx": DOCX, "png": PNG, "jpg": JPEG, "jpeg": JPEG, "webp": WEBP}
+
+
+def _claimed_type(name: str | None) -> str | None:
+    """The type a file's name announces (``report.pdf`` → PDF), if it announces a known one."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    if "." not in base:
+        return None
+    return _BY_EXTENSION.get(base.rsplit(".", 1)[1].strip().lower())
 
 
 def folder() -> str:

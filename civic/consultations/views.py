@@ -377,7 +377,11 @@ def follow(consultation_id: int):
     authorize(perms.can_follow(current_user, consultation))
     if not notify.follows_supported():
         abort(404)
-    notify.follow(current_user, consultation)
+    try:
+        notify.follow(current_user, consultation)
+    except DomainError as exc:
+        db.session.rollback()
+        return _refused(exc)
     db.session.commit()
     flash(_("You follow this consultation: you will be told when it opens, closes and when its report is published."), "success")
     return redirect(url_for(".detail", consultation_id=consultation.id))

@@ -55,6 +55,18 @@ def upload_folder(request, tmp_path):
     app.config["UPLOAD_FOLDER"] = old
 
 
+@pytest.fixture(autouse=True)
+def _request_context(request):
+    """Service-level tests run inside a request, as services do in real life (translated
+    messages need one). Tests that use the test client get their own requests instead."""
+    if "session" not in request.fixturenames or "client" in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.test_request_context():
+        yield
+
+
 def make_consultation(
     department,
     state: str = "open",
