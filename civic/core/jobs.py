@@ -102,12 +102,19 @@ def _rq_queue():
 
 
 def _run_all(app: Flask, jobs: list[Job]) -> None:
+    """Run jobs, and the jobs they enqueue in turn (for example a job that sends mail)."""
     with app.app_context():
-        for path, args in jobs:
+        queue = list(jobs)
+        while queue:
+            path, args = queue.pop(0)
             try:
                 run_job(path, args)
             except Exception:  # noqa: BLE001, S112 - run_job logged it; run the others
                 continue
+            finally:
+                follow_ups = _ready()
+                queue.extend(follow_ups)
+                follow_ups.clear()
 
 
 def run_ready_jobs() -> None:

@@ -132,3 +132,18 @@ def test_message_has_text_and_optional_html(app):
     assert msg.get_body(("plain",)).get_content().strip() == "plain"
     assert msg.get_body(("html",)).get_content().strip() == "<p>html</p>"
     assert msg["List-Unsubscribe"] == "<x>"
+
+
+def enqueue_mail_job(to):
+    send_mail(to, "From a job", "Queued by another job")
+
+
+def test_jobs_enqueued_by_jobs_run_too_even_during_a_request(app, outbox):
+    with app.test_request_context("/"):
+        jobs.enqueue("tests.core.test_jobs_mail.enqueue_mail_job", "nested@example.org")
+        db.session.commit()
+        ready = jobs._ready()
+        batch = list(ready)
+        ready.clear()
+        jobs._run_all(app, batch)
+    assert [m["to"] for m in outbox] == ["nested@example.org"]
