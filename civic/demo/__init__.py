@@ -110,14 +110,27 @@ def build_people(ctx: DemoContext) -> None:
     db.session.flush()
 
 
+def build_consultations(ctx: DemoContext) -> None:
+    from civic.consultations.demo import build_consultations as build
+
+    build(ctx)
+
+
 def build_meetings(ctx: DemoContext) -> None:
     from civic.meetings.demo import build_meetings as build
 
     build(ctx)
 
 
+def build_proposals(ctx: DemoContext) -> None:
+    """Needs the consultations (with their topics and areas): keep it after their builder."""
+    from civic.proposals.demo import build_proposals as build
+
+    build(ctx)
+
+
 #: Builders run in this order. Each capability appends its own (see module docstring).
-BUILDERS = [build_people, build_meetings]
+BUILDERS = [build_people, build_consultations, build_meetings, build_proposals]
 
 
 def load_demo_data(seed: int = 2026) -> DemoContext:

@@ -18,6 +18,7 @@ from civic.consultations.models import Area, Consultation, Localized, Topic
 from civic.core.enums import LabelledEnum, enum_column
 from civic.core.time import utcnow
 from civic.extensions import db
+from civic.moderation.states import ModerationState
 
 
 class ProposalState(LabelledEnum):
@@ -161,6 +162,14 @@ class Proposal(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     #: When the state last changed after publication (answer or withdrawal).
     state_changed_at: Mapped[datetime | None]
+    #: Moderation (civic.moderation), separate from the state above: held or hidden items
+    #: are not listed; a hidden one keeps its place with the moderators' reason.
+    moderation_state: Mapped[ModerationState] = mapped_column(
+        enum_column(ModerationState, name="proposalmoderationstate"),
+        default=ModerationState.VISIBLE,
+        server_default=ModerationState.VISIBLE.value,
+        index=True,
+    )
 
     consultation: Mapped[Consultation] = relationship(lazy="raise")
     author: Mapped[User | None] = relationship(lazy="raise")

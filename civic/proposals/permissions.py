@@ -10,6 +10,7 @@ from civic.consultations.models import ConsultationState
 from civic.consultations.permissions import can_edit as can_edit_consultation
 from civic.consultations.permissions import can_view as can_view_consultation
 from civic.core.permissions import is_admin, is_participant, is_signed_in, is_staff_of
+from civic.moderation.states import ModerationState
 from civic.proposals.models import SUPPORTABLE_STATES, TRANSITIONS, ProposalState
 
 #: Consultation states in which the department answers proposals.
@@ -54,6 +55,11 @@ def can_view(user, proposal) -> bool:
         return False
     if proposal.state == ProposalState.DRAFT:
         return is_author(user, proposal)
+    if proposal.moderation_state == ModerationState.HELD:
+        # Awaiting moderation: its author and those who may moderate it (civic.moderation).
+        from civic.moderation.permissions import can_see_held
+
+        return can_see_held(user, "proposal", proposal, proposal.consultation.department_id)
     return True
 
 
@@ -94,6 +100,7 @@ def can_withdraw(user, proposal) -> bool:
 def supporting_open(proposal) -> bool:
     return (
         proposal.state in SUPPORTABLE_STATES
+        and proposal.moderation_state == ModerationState.VISIBLE
         and proposal.consultation.current_state == ConsultationState.OPEN
     )
 

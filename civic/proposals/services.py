@@ -45,6 +45,7 @@ from civic.core import jobs
 from civic.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from civic.core.time import utcnow
 from civic.extensions import db
+from civic.moderation.states import ModerationState
 from civic.proposals import images, permissions
 from civic.proposals.models import (
     PUBLIC_STATES,
@@ -359,12 +360,16 @@ def publish(actor, proposal: Proposal, settings: ProposalSettings) -> Proposal:
     ).rowcount
     if done:
         _ensure_settings(proposal.consultation_id)
-        db.session.execute(
-            update(ProposalSettings)
-            .where(ProposalSettings.consultation_id == proposal.consultation_id)
-            .values(published_count=ProposalSettings.published_count + 1)
-            .execution_options(synchronize_session=False)
-        )
+        from civic.moderation.services import screen_new_content
+
+        # Pre-moderation or a watched word holds it: not listed, not counted until approved.
+        if not screen_new_content(proposal):
+            db.session.execute(
+                update(ProposalSettings)
+                .where(ProposalSettings.consultation_id == proposal.consultation_id)
+                .values(published_count=ProposalSettings.published_count + 1)
+                .execution_options(synchronize_session=False)
+            )
     db.session.expire(proposal)
     db.session.flush()
     return proposal
@@ -798,6 +803,7 @@ def similar_proposals(
         .where(
             Proposal.consultation_id == consultation_id,
             Proposal.state.in_([s for s in PUBLIC_STATES if s != ProposalState.WITHDRAWN]),
+            Proposal.moderation_state == ModerationState.VISIBLE,
             any_match,
         )
     )
@@ -869,6 +875,8 @@ def listing_query(user, filters: Filters, now: datetime | None = None) -> Select
         stmt = stmt.where(Proposal.state == filters.state)
     else:
         stmt = stmt.where(Proposal.state.in_(PUBLIC_STATES))
+    # Held and hidden proposals are not listed (civic.moderation).
+    stmt = stmt.where(Proposal.moderation_state == ModerationState.VISIBLE)
     if filters.topic_id:
         stmt = stmt.where(Proposal.topic_id == filters.topic_id)
     if filters.area_id:
@@ -924,7 +932,11 @@ def first_proposals(consultation_ids, seed: int, per_consultation: int) -> dict[
             .over(partition_by=Proposal.consultation_id, order_by=(random_key(seed), Proposal.id))
             .label("rank"),
         )
-        .where(Proposal.consultation_id.in_(ids), Proposal.state.in_(PUBLIC_STATES))
+        .where(
+            Proposal.consultation_id.in_(ids),
+            Proposal.state.in_(PUBLIC_STATES),
+            Proposal.moderation_state == ModerationState.VISIBLE,
+        )
         .subquery()
     )
     stmt = (
@@ -968,7 +980,11 @@ def answered_report(consultation_ids) -> dict[int, ReportData]:
     counts: dict[int, dict[ProposalState, int]] = {i: {} for i in ids}
     for cid, state, n in db.session.execute(
         select(Proposal.consultation_id, Proposal.state, func.count())
-        .where(Proposal.consultation_id.in_(ids), Proposal.state.in_(ANSWERED_STATES))
+        .where(
+            Proposal.consultation_id.in_(ids),
+            Proposal.state.in_(ANSWERED_STATES),
+            Proposal.moderation_state == ModerationState.VISIBLE,
+        )
         .group_by(Proposal.consultation_id, Proposal.state)
     ):
         counts[cid][state] = n
@@ -982,7 +998,11 @@ def answered_report(consultation_ids) -> dict[int, ReportData]:
             )
             .label("rank"),
         )
-        .where(Proposal.consultation_id.in_(ids), Proposal.state.in_(ANSWERED_STATES))
+        .where(
+            Proposal.consultation_id.in_(ids),
+            Proposal.state.in_(ANSWERED_STATES),
+            Proposal.moderation_state == ModerationState.VISIBLE,
+        )
         .subquery()
     )
     rows = db.session.execute(
@@ -1002,7 +1022,11 @@ def feed_entries(consultation_id: int, limit: int = 50) -> list[Proposal]:
     return list(
         db.session.execute(
             select(Proposal)
-            .where(Proposal.consultation_id == consultation_id, Proposal.state.in_(PUBLIC_STATES))
+            .where(
+                Proposal.consultation_id == consultation_id,
+                Proposal.state.in_(PUBLIC_STATES),
+                Proposal.moderation_state == ModerationState.VISIBLE,
+            )
             .options(joinedload(Proposal.author))
             .order_by(Proposal.published_at.desc(), Proposal.id.desc())
             .limit(limit)

@@ -22,3 +22,20 @@
     if (message && !window.confirm(message)) { event.preventDefault(); }
   });
 })();
+/* Proposals: a copy button for the share link (the read-only field works without it). */
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) { return; }
+    field.addEventListener("focus", function () { field.select(); });
+    if (!navigator.clipboard) { return; }
+    var status = button.parentNode.querySelector(".copy-status");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(function () {
+        if (status) { status.textContent = button.getAttribute("data-copied"); }
+      }, function () { field.focus(); });
+    });
+  });
+})();
