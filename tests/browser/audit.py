@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import traceback
 from dataclasses import dataclass, field
 
 from civic.pages.contract import CONTRACT
@@ -132,6 +133,16 @@ class Auditor:
         return self._clients[role]
 
     def audit_rule(self, page_rule: PageRule) -> list[Variant]:
+        """Every variant of a page rule; an exception fails this page only, not the audit."""
+        try:
+            return self._audit_rule(page_rule)
+        except Exception as exc:  # noqa: BLE001 - reported as this page's failure
+            v = Variant(page_rule.test_id, page_rule.rule)
+            detail = "".join(traceback.format_exception(exc)[-6:])
+            v.add("reach", f"the audit of this page crashed: {exc!r}\n{detail}")
+            return [v]
+
+    def _audit_rule(self, page_rule: PageRule) -> list[Variant]:
         statuses = []
         redirects_only = True
         for role in harness.ROLES:
@@ -211,8 +222,10 @@ class Auditor:
         v.html_files.append((label, path))
 
     def _audit(self, v: Variant, urls: dict[str, str], expected_status: int) -> Variant:
-        """All checks of one page; English last, so its page can then be sent with mistakes."""
-        for lang in sorted(self.languages, key=lambda code: code == "en"):
+        """All checks of one page. axe-core runs in every language's page at once (separate
+        renderer processes); English goes on with dark mode and a failed submission."""
+        started = []
+        for lang in self.languages:
             _context, page, recorder = self.page(v.role, lang)
             if recorder:
                 recorder.reset()
@@ -222,29 +235,34 @@ class Auditor:
                 v.add("reach", f"{lang}: {urls[lang]} answered {status}, expected {expected_status}")
                 continue
             self._save_html(v, lang, response.text())
-            violations = harness.run_axe(page, self.contract.axe_tags)
-            if violations:
-                v.add("axe", f"{lang} ({urls[lang]}):\n" + harness.format_violations(violations))
             vague = harness.vague_links(page, self.contract.vague_link_texts.get(lang, frozenset()))
             if vague:
                 v.add("link-text", f"{lang}: links whose text makes no sense out of context: {vague}")
             if lang in ("en", "ar"):
                 self._reflow(v, page, lang, zoom=lang == "en")
-            if lang != "en":
-                continue
-            transfers = recorder.settle(page)
-            v.transferred_bytes = sum(t.encoded_bytes for t in transfers)
-            v.requests = len(transfers)
-            for problem in harness.budget_problems(transfers, self.env.base_url, self.contract.budget):
-                v.add("budget", problem)
-            for problem in harness.delivery_problems(transfers, self.contract.budget, self.min_compress):
-                v.add("delivery", problem)
-            missing = harness.missing_text_alternatives(page)
-            if missing:
-                v.add("text-alternatives", "no text alternative: " + "; ".join(missing))
-            self._dark_mode(v, page)
-            if expected_status == 200:
-                self._failed_submission(v, page)
+            if recorder:
+                transfers = recorder.settle(page)
+                v.transferred_bytes = sum(t.encoded_bytes for t in transfers)
+                v.requests = len(transfers)
+                for problem in harness.budget_problems(transfers, self.env.base_url, self.contract.budget):
+                    v.add("budget", problem)
+                for problem in harness.delivery_problems(transfers, self.contract.budget, self.min_compress):
+                    v.add("delivery", problem)
+                missing = harness.missing_text_alternatives(page)
+                if missing:
+                    v.add("text-alternatives", "no text alternative: " + "; ".join(missing))
+            harness.start_axe(page, self.contract.axe_tags)
+            started.append((lang, page))
+        for lang, page in started:
+            violations = harness.finish_axe(page)
+            if violations:
+                v.add("axe", f"{lang} ({urls[lang]}):\n" + harness.format_violations(violations))
+        if v.problems["reach"]:
+            return v
+        _context, page, _recorder = self.page(v.role, "en")
+        self._dark_mode(v, page)
+        if expected_status == 200:
+            self._failed_submission(v, page)
         return v
 
     def _dark_mode(self, v: Variant, page) -> None:

@@ -7,10 +7,13 @@ Chromium missing: every browser test is skipped with a visible reason, unless
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
 from tests.browser import harness
+
+ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
 
 
 def _require_browser() -> bool:
@@ -53,6 +56,7 @@ def page_audit(live_env, browser, tmp_path_factory):
 
     auditor = Auditor(live_env, browser, str(tmp_path_factory.mktemp("audited-html")))
     results: dict[str, list] = {}
+    started = time.monotonic()
     try:
         for rule in page_rules(live_env.app):
             results.setdefault(rule.test_id, []).extend(auditor.audit_rule(rule))
@@ -61,7 +65,29 @@ def page_audit(live_env, browser, tmp_path_factory):
         auditor.validate_html([v for variants in results.values() for v in variants])
     finally:
         auditor.close()
+    _write_summary(results, time.monotonic() - started)
     return results
+
+
+def _write_summary(results: dict, seconds: float) -> None:
+    """tests/browser/artifacts/page-audit.txt: every page, its role, weight and problems."""
+    from tests.browser.audit import report
+
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    lines = [f"Audited {sum(len(v) for v in results.values())} page variants in {seconds:.0f} s", ""]
+    for test_id, variants in sorted(results.items()):
+        for v in variants:
+            if v.skipped:
+                lines.append(f"SKIP {test_id}: {v.skipped}")
+                continue
+            problems = sum(len(p) for p in v.problems.values())
+            lines.append(
+                f"{'FAIL' if problems else 'ok  '} {test_id} {v.url} as {v.role}: "
+                f"{v.transferred_bytes / 1024:.1f} KB, {v.requests} requests, {problems} problems"
+            )
+    lines += ["", report([v for variants in results.values() for v in variants])]
+    with open(os.path.join(ARTIFACTS, "page-audit.txt"), "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
 
 
 @pytest.fixture

@@ -292,25 +292,41 @@ def start_live_server(database_url: str | None = None, drop_database=None) -> Li
 # ---- axe-core ------------------------------------------------------------------------------
 
 
-def run_axe(page, tags: tuple[str, ...] | None = None, rules: list[str] | None = None) -> list[dict]:
-    """Inject axe-core and return its violations (the context must bypass CSP)."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=AXE_JS)
+def _axe_options(tags, rules) -> dict:
     options: dict = {"resultTypes": ["violations"]}
     if rules:
-        options["runOnly"] = {"type": "rule", "values": rules}
+        options["runOnly"] = {"type": "rule", "values": list(rules)}
     else:
         options["runOnly"] = {"type": "tag", "values": list(tags or ())}
-    return page.evaluate(
-        """async (options) => {
-            const result = await axe.run(document, options);
-            return result.violations.map(v => ({
+    return options
+
+
+def start_axe(page, tags: tuple[str, ...] | None = None, rules: list[str] | None = None) -> None:
+    """Start axe-core in the page without waiting (pages audit in parallel renderers).
+
+    The context must bypass CSP (axe is injected); ``finish_axe`` collects the violations.
+    """
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=AXE_JS)
+    page.evaluate(
+        """(options) => {
+            window.__civicAxe = axe.run(document, options).then(result => result.violations.map(v => ({
                 id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
                 nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))
-            }));
+            })));
         }""",
-        options,
+        _axe_options(tags, rules),
     )
+
+
+def finish_axe(page) -> list[dict]:
+    return page.evaluate("() => window.__civicAxe")
+
+
+def run_axe(page, tags: tuple[str, ...] | None = None, rules: list[str] | None = None) -> list[dict]:
+    """Inject axe-core and return its violations (the context must bypass CSP)."""
+    start_axe(page, tags, rules)
+    return finish_axe(page)
 
 
 def format_violations(violations: list[dict]) -> str:
