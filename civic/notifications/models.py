@@ -26,6 +26,7 @@ from civic.extensions import db
 from civic.notifications.targets import TARGET_COLUMNS, exactly_one_sql, register_target
 
 if TYPE_CHECKING:
+    from civic.meetings.models import Meeting
     from civic.proposals.models import Proposal
 
 
@@ -38,6 +39,12 @@ class NotificationKind(LabelledEnum):
     TEST = "test"
     PROPOSAL_ANSWERED = "proposal_answered"
     PROPOSAL_WITHDRAWN = "proposal_withdrawn"
+    MEETING_SCHEDULED = "meeting_scheduled"
+    MEETING_CHANGED = "meeting_changed"
+    MEETING_CANCELLED = "meeting_cancelled"
+    MEETING_REMINDER = "meeting_reminder"
+    MEETING_PROMOTED = "meeting_promoted"
+    MEETING_MINUTES = "meeting_minutes"
 
     @classmethod
     def _labels(cls):
@@ -48,6 +55,12 @@ class NotificationKind(LabelledEnum):
             "test": _l("Test messages from the administrators"),
             "proposal_answered": _l("Official answers to proposals you wrote, support or follow"),
             "proposal_withdrawn": _l("Proposals you support or follow being withdrawn"),
+            "meeting_scheduled": _l("Dates chosen for meetings whose date poll you answered"),
+            "meeting_changed": _l("Changes of time, place or link of meetings you registered for"),
+            "meeting_cancelled": _l("Cancellations of meetings you registered for"),
+            "meeting_reminder": _l("Reminders before meetings you registered for"),
+            "meeting_promoted": _l("A place for you at a meeting whose waiting list you joined"),
+            "meeting_minutes": _l("Minutes of meetings you registered for"),
         }
 
 
@@ -103,6 +116,9 @@ class Notification(db.Model):
     proposal_id: Mapped[int | None] = mapped_column(
         ForeignKey("proposal.id", ondelete="CASCADE"), index=True
     )
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
@@ -115,6 +131,7 @@ class Notification(db.Model):
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     department: Mapped[Department | None] = relationship()
     proposal: Mapped[Proposal | None] = relationship()
+    meeting: Mapped[Meeting | None] = relationship()
 
     @property
     def is_read(self) -> bool:
@@ -156,6 +173,7 @@ class Follow(db.Model):
         CheckConstraint(exactly_one_sql(TARGET_COLUMNS), name="one_target"),
         UniqueConstraint("user_id", "department_id"),
         UniqueConstraint("user_id", "proposal_id"),
+        UniqueConstraint("user_id", "meeting_id"),
         Index("ix_follow_user_created", "user_id", "created_at"),
     )
 
@@ -168,10 +186,14 @@ class Follow(db.Model):
     proposal_id: Mapped[int | None] = mapped_column(
         ForeignKey("proposal.id", ondelete="CASCADE"), index=True
     )
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
 
     user: Mapped[User] = relationship()
     department: Mapped[Department | None] = relationship()
     proposal: Mapped[Proposal | None] = relationship()
+    meeting: Mapped[Meeting | None] = relationship()
 
 
 # ---- targets known today ------------------------------------------------------------------
