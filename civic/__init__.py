@@ -147,6 +147,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(meetings_bp)
     register_meetings(app)
 
+    from civic.comments import register as register_comments
+    from civic.comments.views import bp as comments_bp
+
+    app.register_blueprint(comments_bp)
+    register_comments(app)
+
 
 def _register_cli(app: Flask) -> None:
     from civic.cli import register

@@ -45,6 +45,9 @@ class NotificationKind(LabelledEnum):
     MEETING_REMINDER = "meeting_reminder"
     MEETING_PROMOTED = "meeting_promoted"
     MEETING_MINUTES = "meeting_minutes"
+    COMMENT_NEW = "comment_new"
+    COMMENT_REPLY = "comment_reply"
+    MENTIONED = "mentioned"
 
     @classmethod
     def _labels(cls):
@@ -61,6 +64,9 @@ class NotificationKind(LabelledEnum):
             "meeting_reminder": _l("Reminders before meetings you registered for"),
             "meeting_promoted": _l("A place for you at a meeting whose waiting list you joined"),
             "meeting_minutes": _l("Minutes of meetings you registered for"),
+            "comment_new": _l("New comments on what you wrote or follow"),
+            "comment_reply": _l("Replies to your comments"),
+            "mentioned": _l("Comments mentioning you"),
         }
 
 
