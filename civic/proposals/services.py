@@ -829,12 +829,18 @@ RANDOM_PRIME = 2_147_483_647
 
 
 def random_key(seed: int):
-    """SQL for a deterministic shuffle of proposal ids, stable for one seed."""
-    a = 1 + (seed % (RANDOM_PRIME - 1))
-    b = (seed * 48_271) % RANDOM_PRIME
-    return (cast(Proposal.id, BigInteger) * literal(a, BigInteger) + literal(b, BigInteger)) % literal(
-        RANDOM_PRIME, BigInteger
-    )
+    """SQL for a deterministic shuffle of proposal ids, stable for one seed.
+
+    ``x = (id * a + b) mod P`` spreads the ids (a bijection, ``P`` prime and above every id),
+    then ``(x * x + c) mod P`` breaks the arithmetic progression left by consecutive ids (ties,
+    rare, fall back to the id). Everything stays within BIGINT: ``x < 2**31``.
+    """
+    a = 1 + (seed * 2_654_435_761) % (RANDOM_PRIME - 1)
+    b = (seed * 40_503 + 12_345) % RANDOM_PRIME
+    c = (seed * 69_621 + 7) % RANDOM_PRIME
+    p = literal(RANDOM_PRIME, BigInteger)
+    x = (cast(Proposal.id, BigInteger) * literal(a, BigInteger) + literal(b, BigInteger)) % p
+    return (x * x + literal(c, BigInteger)) % p
 
 
 @dataclass

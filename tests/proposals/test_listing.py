@@ -52,12 +52,30 @@ def test_random_order_is_stable_for_a_visitor_and_differs_between_visitors(froze
     assert a == _ids(_visitor(app, 12345).get(url).get_data(as_text=True))
 
 
-def test_random_key_is_a_permutation_for_every_seed():
-    for seed in (1, 2, 77, 2_000_000_000):
-        a = 1 + seed % (services.RANDOM_PRIME - 1)
-        b = seed * 48_271 % services.RANDOM_PRIME
-        keys = {(i * a + b) % services.RANDOM_PRIME for i in range(1, 2000)}
-        assert len(keys) == 1999
+def _longest_consecutive_run(order: list[int]) -> int:
+    best = current = 1
+    for before, after in zip(order, order[1:], strict=False):
+        current = current + 1 if after == before + 1 else 1
+        best = max(best, current)
+    return best
+
+
+def test_random_order_does_not_favour_early_posters(frozen, app, department, resident):
+    """Consecutive ids (proposals posted one after another) end up scattered."""
+    consultation = make_consultation(department)
+    for i in range(40):
+        make_proposal(consultation, resident, title=f"Idea number {i}")
+    url = f"/consultations/{consultation.id}/proposals"
+    orders = []
+    for seed in (1, 2, 3, 12345, 987654321, 2_000_000_000):
+        visitor = _visitor(app, seed)
+        order = _ids(visitor.get(url).get_data(as_text=True)) + _ids(visitor.get(url + "?page=2").get_data(as_text=True))
+        assert len(order) == 40
+        assert _longest_consecutive_run(order) <= 4, (seed, order)
+        orders.append(tuple(order))
+    assert len(set(orders)) == len(orders)  # every seed its own order
+    firsts = {order[0] for order in orders}
+    assert len(firsts) > 1
 
 
 def test_sorts(frozen, client, department, resident):
