@@ -82,14 +82,35 @@ class BaseConfig:
     EMAIL_TOKEN_MAX_AGE = timedelta(hours=_env_int("CIVIC_EMAIL_TOKEN_HOURS", 48))
     RESET_TOKEN_MAX_AGE = timedelta(hours=_env_int("CIVIC_RESET_TOKEN_HOURS", 1))
 
+    # Sign-in throttling (civic.accounts.throttle): progressive delays, never a lock-out.
+    SIGNIN_ACCOUNT_FREE_FAILURES = _env_int("CIVIC_SIGNIN_ACCOUNT_FAILURES", 5)
+    SIGNIN_ACCOUNT_WINDOW = timedelta(hours=24)
+    SIGNIN_ADDRESS_FREE_FAILURES = _env_int("CIVIC_SIGNIN_ADDRESS_FAILURES", 20)
+    SIGNIN_ADDRESS_WINDOW = timedelta(hours=1)
+    SIGNIN_BASE_DELAY = timedelta(minutes=1)
+    SIGNIN_MAX_DELAY = timedelta(minutes=30)
+    #: An address an account signed in from successfully is "known" this long.
+    SIGNIN_KNOWN_ADDRESS_FOR = timedelta(days=30)
+    #: Email the owner after a successful sign-in that follows this many failures.
+    SIGNIN_NOTIFY_AFTER_FAILURES = 3
+    #: How long a browser stays a "known device" of the accounts that signed in on it.
+    KNOWN_DEVICE_DURATION = timedelta(days=365)
+    #: Time to type the two-step verification code after the password.
+    TWO_FACTOR_PENDING_FOR = timedelta(minutes=10)
+    #: Reverse proxies in front of Civic whose X-Forwarded-For/-Proto headers are trusted
+    #: (0: none; the client address is the connection's).
+    TRUSTED_PROXIES = _env_int("CIVIC_TRUSTED_PROXIES", 0)
+
     # Rate limits (Flask-Limiter syntax)
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_ENABLED = True
+    #: Off only for benchmarks on 127.0.0.1 (tools/bench); never in a real deployment.
+    RATELIMIT_ENABLED = _env_bool("CIVIC_RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     RATE_LIMIT_LOGIN = _env("CIVIC_RATE_LIMIT_LOGIN", "10 per minute;50 per hour")
     RATE_LIMIT_REGISTER = _env("CIVIC_RATE_LIMIT_REGISTER", "5 per hour")
     RATE_LIMIT_RESET = _env("CIVIC_RATE_LIMIT_RESET", "5 per hour")
     RATE_LIMIT_POST = _env("CIVIC_RATE_LIMIT_POST", "30 per minute")
+    RATE_LIMIT_EXPORT = _env("CIVIC_RATE_LIMIT_EXPORT", "5 per hour")
 
     # Redis (rate limits and the RQ job queue); jobs run in-process without it.
     REDIS_URL = _env("REDIS_URL")

@@ -153,6 +153,16 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(comments_bp)
     register_comments(app)
 
+    from civic.accounts import register as register_accounts
+    from civic.audit.views import bp as audit_bp
+    from civic.privacy import register as register_privacy
+    from civic.privacy.views import bp as privacy_bp
+
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(privacy_bp)
+    register_accounts(app)
+    register_privacy(app)
+
 
 def _register_cli(app: Flask) -> None:
     from civic.cli import register

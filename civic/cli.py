@@ -70,11 +70,13 @@ def register(app: Flask) -> None:
     from civic.demo import register as register_demo
     from civic.meetings.cli import register as register_meetings
     from civic.notifications.cli import register as register_notifications
+    from civic.privacy.cli import register as register_privacy
 
     register_accounts(app)
     register_consultations(app)
     register_notifications(app)
     register_meetings(app)
+    register_privacy(app)
     register_demo(app)
 
 

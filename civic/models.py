@@ -4,6 +4,7 @@ A new domain adds its ``models`` module here.
 """
 
 from civic.accounts import models as accounts_models  # noqa: F401
+from civic.audit import models as audit_models  # noqa: F401
 from civic.comments import models as comments_models  # noqa: F401
 from civic.consultations import models as consultations_models  # noqa: F401
 from civic.mail import models as mail_models  # noqa: F401

@@ -12,6 +12,8 @@ from civic.core.time import utcnow
 from civic.extensions import db
 
 TEST_PASSWORD = "correct horse battery staple"
+#: The two-step verification secret of the factories' administrators and moderators.
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - test data
 
 
 class BaseFactory(SQLAlchemyModelFactory):
@@ -54,8 +56,17 @@ class UserFactory(BaseFactory):
             status=AccountStatus.SUSPENDED,
             suspended_until=factory.LazyFunction(lambda: utcnow() + timedelta(days=7)),
         )
-        moderator = factory.Trait(role=Role.MODERATOR)
-        admin = factory.Trait(role=Role.ADMIN)
+        # Administrators and moderators must use two-step verification: the traits set it up.
+        moderator = factory.Trait(
+            role=Role.MODERATOR, totp_secret=TEST_TOTP_SECRET, totp_enabled_at=factory.LazyFunction(utcnow)
+        )
+        admin = factory.Trait(
+            role=Role.ADMIN, totp_secret=TEST_TOTP_SECRET, totp_enabled_at=factory.LazyFunction(utcnow)
+        )
+        #: Two-step verification on, for any role.
+        two_factor = factory.Trait(
+            totp_secret=TEST_TOTP_SECRET, totp_enabled_at=factory.LazyFunction(utcnow)
+        )
 
     email = factory.Sequence(lambda n: f"person{n}@example.org")
     display_name = factory.Sequence(lambda n: f"Person {n}")

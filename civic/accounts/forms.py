@@ -172,3 +172,35 @@ class ProfileForm(_PreferencesMixin, FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._setup_choices()
+
+
+_CODE_ATTRS = {"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false",
+               "autocapitalize": "none", "maxlength": 20}
+
+
+def _code_field(label, message=None):
+    return CleanStringField(
+        label,
+        validators=[InputRequired(message or _l("Enter the code.")), Length(max=20)],
+        render_kw=dict(_CODE_ATTRS),
+    )
+
+
+class SecondStepForm(FlaskForm):
+    """After the password: a code from the authenticator app, or a recovery code."""
+
+    code = _code_field(_l("Verification code"), _l("Enter the code your app shows."))
+
+
+class TwoFactorSetupForm(FlaskForm):
+    code = _code_field(_l("Code shown by your app"), _l("Enter the six digits your app shows."))
+    current_password = _current_password_field()
+
+
+class TwoFactorDisableForm(FlaskForm):
+    current_password = _current_password_field()
+    code = _code_field(_l("Code shown by your app, or a recovery code"))
+
+
+class RecoveryCodesForm(FlaskForm):
+    code = _code_field(_l("Code shown by your app"), _l("Enter the six digits your app shows."))

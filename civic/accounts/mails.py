@@ -122,3 +122,74 @@ def send_email_in_use(owner) -> None:
         _l("Someone tried to use your email address"),
         reset_link=external_url("accounts.forgot_password"),
     )
+
+
+def send_email_changed(user, old_email: str) -> None:
+    """To the previous address, once the change is done."""
+    _send(
+        user,
+        "email_changed",
+        _l("Your email address was changed"),
+        to=old_email,
+        old_email=old_email,
+        reset_link=external_url("accounts.forgot_password"),
+    )
+
+
+def send_sign_in_notice(user, *, failures: int, device: str,
+                        recovery_codes_left: int | None = None) -> None:
+    """A sign-in succeeded after failed attempts, or with a recovery code."""
+    from babel.dates import format_datetime
+
+    from civic.core.time import utcnow
+
+    when = format_datetime(utcnow(), "medium", tzinfo=_zone(user), locale=_locale(user))
+    _send(
+        user,
+        "sign_in_notice",
+        _l("New sign-in to your account"),
+        failures=failures,
+        device=device,
+        when=when,
+        recovery_codes_left=recovery_codes_left,
+        sessions_link=external_url("accounts.sessions"),
+        reset_link=external_url("accounts.forgot_password"),
+    )
+
+
+def _zone(user):
+    from zoneinfo import ZoneInfo
+
+    from civic.core.time import is_valid_timezone
+
+    zone = getattr(user, "timezone", None)
+    return ZoneInfo(zone if is_valid_timezone(zone) else current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+TWO_FACTOR_SUBJECTS = {
+    "enabled": _l("Two-step verification is on"),
+    "replaced": _l("Two-step verification moved to a new device"),
+    "disabled": _l("Two-step verification is off"),
+    "recovery_codes": _l("New recovery codes for your account"),
+    "reset": _l("An administrator turned off your two-step verification"),
+}
+
+
+def send_two_factor_changed(user, change: str) -> None:
+    _send(
+        user,
+        "two_factor_changed",
+        TWO_FACTOR_SUBJECTS[change],
+        change=change,
+        settings_link=external_url("accounts.two_factor"),
+        reset_link=external_url("accounts.forgot_password"),
+    )
+
+
+def render_account_deleted(user) -> tuple[str, str, str, dict]:
+    """(to, subject, text, headers) of the goodbye email, rendered while the account exists."""
+    locale = _locale(user)
+    with force_locale(locale):
+        text = render_template("accounts/email/account_deleted.txt", user=user)
+        subject = str(_l("Your account has been deleted"))
+    return user.email, subject, text, {"Content-Language": locale, "Auto-Submitted": "auto-generated"}

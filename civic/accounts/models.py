@@ -4,7 +4,7 @@ import hashlib
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic.core.enums import LabelledEnum, enum_column
@@ -57,6 +57,10 @@ class NotificationFrequency(LabelledEnum):
         }
 
 
+#: Roles that must set up two-step verification before using their powers.
+TWO_FACTOR_REQUIRED_ROLES = frozenset({Role.ADMIN, Role.MODERATOR})
+
+
 class User(TimestampMixin, db.Model):
     __tablename__ = "user"
 
@@ -77,6 +81,11 @@ class User(TimestampMixin, db.Model):
     #: Bumped on password or email change; invalidates emailed links made before it.
     security_stamp: Mapped[int] = mapped_column(default=0)
     last_login_at: Mapped[datetime | None]
+    #: Two-step verification (RFC 6238 TOTP): the shared secret (base32), when it was turned
+    #: on, and the last time step a code was accepted for (a code is never accepted twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_counter: Mapped[int | None] = mapped_column(BigInteger)
 
     memberships: Mapped[list[DepartmentMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -115,6 +124,15 @@ class User(TimestampMixin, db.Model):
     @property
     def is_moderator(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
+
+    @property
+    def needs_two_factor(self) -> bool:
+        """Administrators and moderators must use two-step verification."""
+        return self.role in TWO_FACTOR_REQUIRED_ROLES
 
     @property
     def department_ids(self) -> frozenset[int]:
@@ -195,3 +213,52 @@ class UserSession(db.Model):
     device: Mapped[str] = mapped_column(String(80), default="")
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class SignInOutcome(LabelledEnum):
+    FAILED = "failed"
+    SUCCEEDED = "succeeded"
+
+    @classmethod
+    def _labels(cls):
+        return {"failed": _l("Failed"), "succeeded": _l("Succeeded")}
+
+
+class SignInAttempt(db.Model):
+    """One sign-in attempt, for throttling and for telling the owner about failures.
+
+    Never the raw address or email: ``account_key`` and ``address_key`` are keyed hashes
+    (HMAC with the site's secret) of the normalised email address typed and of the client's
+    IP address, so attempts on addresses without an account are throttled the same way.
+    Removed after the retention period (see ``civic.privacy.retention``).
+    """
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (
+        Index("ix_sign_in_attempt_account_created", "account_key", "created_at"),
+        Index("ix_sign_in_attempt_address_created", "address_key", "created_at"),
+        Index("ix_sign_in_attempt_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    address_key: Mapped[str] = mapped_column(String(64))
+    #: The account, when the email address typed has one.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    outcome: Mapped[SignInOutcome] = mapped_column(enum_column(SignInOutcome))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code for two-step verification, stored as a keyed hash."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

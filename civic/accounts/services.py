@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from civic.accounts import mails, tokens
-from civic.accounts.models import AccountStatus, Role, User, UserSession, hash_token
+from civic.accounts import mails, throttle, tokens, two_factor
+from civic.accounts.models import (
+    AccountStatus,
+    RecoveryCode,
+    Role,
+    SignInOutcome,
+    User,
+    UserSession,
+    hash_token,
+)
 from civic.accounts.passwords import (
     hash_password,
     is_common,
@@ -28,7 +37,9 @@ from civic.accounts.passwords import (
     normalise,
     verify_password,
 )
-from civic.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from civic.audit.models import AuditAction
+from civic.audit.services import audit
+from civic.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from civic.core.sanitize import clean_input
 from civic.core.sessions import end_all_sessions
 from civic.core.time import is_valid_timezone, utcnow
@@ -305,6 +316,186 @@ def authenticate(email: str | None, password: str | None) -> User:
     return user
 
 
+class Throttled(DomainError):
+    """Too many failed attempts: this one must wait ``wait`` (nothing was checked)."""
+
+    def __init__(self, wait: timedelta):
+        super().__init__(_l("Too many attempts."))
+        self.wait = wait
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    user: User
+    #: The password was right and the account uses two-step verification: ask for a code.
+    second_step: bool
+    #: Failed attempts on the account since its last successful sign-in (before this one).
+    failures_before: int = 0
+
+
+def _check_throttle(account: str, address: str, known_device: bool) -> None:
+    wait = throttle.wait_needed(account, address, known_device=known_device)
+    if wait is not None:
+        raise Throttled(wait)
+
+
+def sign_in(email: str | None, password: str | None, *, address: str | None,
+            known_ids: list[int] | tuple[int, ...] = (), device: str = "") -> SignInResult:
+    """The first step of signing in: throttling, then the password (see ``throttle``).
+
+    ``address`` is the client's IP address (only its keyed hash is stored), ``known_ids`` the
+    account ids of the browser's known-device cookie and ``device`` a short description of
+    the browser for the notice email. Raises ``Throttled``, ``InvalidInput`` (wrong email or
+    password, recorded as a failure) or ``AccountBlocked``. When the account has no
+    two-step verification the sign-in is complete (recorded, owner told about earlier
+    failures); otherwise the caller asks for a code and calls ``complete_second_step``.
+    """
+    normalised = normalise_email(email)
+    account = throttle.account_key(normalised)
+    where = throttle.address_key(address)
+    user = get_by_email(normalised)
+    known_device = user is not None and user.id in set(known_ids)
+    _check_throttle(account, where, known_device)
+    try:
+        user = authenticate(email, password)
+    except AccountBlocked:
+        raise
+    except InvalidInput:
+        throttle.record(account, where, SignInOutcome.FAILED, user.id if user else None)
+        raise
+    if user.has_two_factor:
+        return SignInResult(user, second_step=True)
+    failures = _record_success(user, account, where, device)
+    return SignInResult(user, second_step=False, failures_before=failures)
+
+
+def _record_success(user: User, account: str, address: str, device: str, *, recovery_used: bool = False) -> int:
+    failures = throttle.account_failures(account).count
+    throttle.record(account, address, SignInOutcome.SUCCEEDED, user.id)
+    from flask import current_app as app
+
+    if failures >= app.config["SIGNIN_NOTIFY_AFTER_FAILURES"] or recovery_used:
+        mails.send_sign_in_notice(
+            user,
+            failures=failures,
+            device=device,
+            recovery_codes_left=two_factor.recovery_codes_left(user) if recovery_used else None,
+        )
+    return failures
+
+
+def complete_second_step(user_id: int, code: str | None, *, address: str | None,
+                         known_ids: list[int] | tuple[int, ...] = (), device: str = "") -> SignInResult:
+    """The second step: an authenticator code (or a recovery code) for ``user_id``.
+
+    Throttled like the password; a wrong, reused or expired code is recorded as a failure.
+    """
+    user = db.session.get(User, user_id)
+    if user is None or not user.has_two_factor:
+        raise NotFound()
+    if user.status in BLOCKED_STATUSES:
+        raise AccountBlocked(user)
+    account = throttle.account_key(user.email)
+    where = throttle.address_key(address)
+    _check_throttle(account, where, user.id in set(known_ids))
+    used = two_factor.check_second_factor(user, code or "")
+    if used is None:
+        throttle.record(account, where, SignInOutcome.FAILED, user.id)
+        raise InvalidInput(
+            _l("This code is not right, or it was already used. Enter the code your app shows "
+               "now, or one of your recovery codes."),
+            field="code",
+        )
+    failures = _record_success(user, account, where, device, recovery_used=(used == "recovery"))
+    return SignInResult(user, second_step=False, failures_before=failures)
+
+
+# ---- two-step verification ---------------------------------------------------------------
+
+
+def _check_current_password(user: User, password: str | None) -> None:
+    if not verify_password(user.password_hash, password or ""):
+        raise InvalidInput(_l("Your current password is not right."), field="current_password")
+
+
+def enable_two_factor(user: User, *, secret: str, code: str, current_password: str, actor) -> list[str]:
+    """Turn on (or move to a new device) two-step verification; returns new recovery codes.
+
+    The code proves the app holds ``secret``; the password proves the person is the owner.
+    """
+    _require_self(actor, user)
+    _check_current_password(user, current_password)
+    if not two_factor.valid_secret(secret):
+        raise InvalidInput(_l("The setup expired. Please start again."), field="code")
+    step = two_factor.matching_step(secret, code)
+    if step is None:
+        raise InvalidInput(
+            _l("This code is not right. Check that your app shows the account for this site "
+               "and type the six digits it shows now."),
+            field="code",
+        )
+    replacing = user.has_two_factor
+    user.totp_secret = secret
+    user.totp_enabled_at = utcnow()
+    user.totp_last_counter = step
+    db.session.flush()
+    codes = two_factor.replace_recovery_codes(user)
+    mails.send_two_factor_changed(user, "replaced" if replacing else "enabled")
+    return codes
+
+
+def disable_two_factor(user: User, *, current_password: str, code: str, actor) -> None:
+    _require_self(actor, user)
+    if user.needs_two_factor:
+        raise Conflict(_l("Two-step verification is required for administrators and moderators."))
+    if not user.has_two_factor:
+        raise Conflict(_l("Two-step verification is already off."))
+    _check_current_password(user, current_password)
+    if two_factor.check_second_factor(user, code) is None:
+        raise InvalidInput(_l("This code is not right, or it was already used."), field="code")
+    _clear_two_factor(user)
+    mails.send_two_factor_changed(user, "disabled")
+
+
+def _clear_two_factor(user: User) -> None:
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_counter = None
+    db.session.execute(
+        delete(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+
+
+def new_recovery_codes(user: User, *, code: str, actor) -> list[str]:
+    """A fresh set of recovery codes (the old ones stop working), after a current code."""
+    _require_self(actor, user)
+    if not user.has_two_factor:
+        raise Conflict(_l("Turn on two-step verification first."))
+    if not two_factor.use_totp(user, code):
+        raise InvalidInput(_l("This code is not right, or it was already used."), field="code")
+    codes = two_factor.replace_recovery_codes(user)
+    mails.send_two_factor_changed(user, "recovery_codes")
+    return codes
+
+
+def reset_two_factor(user: User, actor) -> bool:
+    """An administrator turns off someone's two-step verification (lost phone and codes).
+
+    Every session of the account ends; the person is told by email. Administrators and
+    moderators will have to set it up again before using their powers.
+    """
+    _require_admin(actor)
+    if not user.has_two_factor:
+        return False
+    _clear_two_factor(user)
+    end_all_sessions(user.id)
+    mails.send_two_factor_changed(user, "reset")
+    return True
+
+
 # ---- password reset ----------------------------------------------------------------------
 
 
@@ -379,6 +570,7 @@ def confirm_email_change(token: str) -> User:
     taken = Conflict(_l("This email address is now used by another account."))
     if get_by_email(new_email) is not None:
         raise taken
+    old_email = user.email
     try:
         with db.session.begin_nested():
             user.email = new_email
@@ -387,6 +579,8 @@ def confirm_email_change(token: str) -> User:
             _bump_stamp(user, expected=data["s"])
     except IntegrityError as exc:  # taken at the same moment by another request
         raise taken from exc
+    if old_email and old_email != user.email:
+        mails.send_email_changed(user, old_email)
     return user
 
 
@@ -432,6 +626,12 @@ def end_other_sessions(user: User, actor) -> int:
     """Sign out every browser of this account except the one ``user`` is using now."""
     _require_self(actor, user)
     return end_all_sessions(user.id, keep_token=user.current_session_token)
+
+
+def end_all_sessions_everywhere(user: User, actor) -> int:
+    """Sign out every browser of this account, the one in use included."""
+    _require_self(actor, user)
+    return end_all_sessions(user.id)
 
 
 def end_one_session(user: User, session_id: int, actor) -> None:
@@ -502,6 +702,7 @@ def create_admin(*, email: str, display_name: str | None = None,
         user.status = AccountStatus.ACTIVE
         user.suspended_until = None
         db.session.flush()
+        audit(None, AuditAction.ADMIN_CREATED, user, promoted=True)
         return user, False
     name = _check_display_name(display_name)
     check_password_policy(password, email=address, display_name=name)
@@ -519,4 +720,5 @@ def create_admin(*, email: str, display_name: str | None = None,
     )
     db.session.add(user)
     db.session.flush()
+    audit(None, AuditAction.ADMIN_CREATED, user, promoted=False)
     return user, True

@@ -19,17 +19,23 @@ from flask import (
 from flask_babel import format_datetime, format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_login import logout_user as _flask_logout
 from flask_wtf import FlaskForm
 
-from civic.accounts import services, tokens
+from civic.accounts import known_devices, services, tokens
+from civic.accounts import two_factor as two_factor_codes
 from civic.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
+    RecoveryCodesForm,
     RegistrationForm,
     ResetPasswordForm,
+    SecondStepForm,
+    TwoFactorDisableForm,
+    TwoFactorSetupForm,
 )
 from civic.accounts.models import AccountStatus, User, UserSession
 from civic.accounts.permissions import (
@@ -44,7 +50,7 @@ from civic.core.pagination import page_number, paginate
 from civic.core.permissions import allow, allow_anyone, authorize, is_signed_in, object_permission
 from civic.core.sessions import end_session, start_session
 from civic.core.templating import current_locale_code
-from civic.core.time import site_timezone
+from civic.core.time import site_timezone, utcnow
 from civic.core.urls import safe_next
 from civic.extensions import db, limiter
 
@@ -174,6 +180,45 @@ def _blocked_message(error: services.AccountBlocked) -> str:
     return _("This account is closed. If you think this is a mistake, please contact the site's team.")
 
 
+#: Flask session key of a sign-in waiting for its two-step verification code.
+PENDING_KEY = "civic_pending_sign_in"
+#: Flask session key of a two-step verification secret being set up.
+SETUP_KEY = "civic_totp_setup"
+
+
+def _address() -> str | None:
+    return request.remote_addr
+
+
+def _known_ids() -> list[int]:
+    return known_devices.read(request.cookies.get(known_devices.COOKIE_NAME))
+
+
+def _device() -> str:
+    from civic.core.sessions import _device as describe
+
+    return describe(request.headers.get("User-Agent", ""))
+
+
+def _throttled_message(error: services.Throttled) -> str:
+    return _("Too many attempts; try again in %(wait)s.", wait=format_timedelta(error.wait))
+
+
+def _signed_in(user: User, remember: bool, next_url: str | None):
+    """Start the session (after every step passed), remember the device, go on."""
+    start_session(user, remember=remember)
+    db.session.commit()
+    if user.status == AccountStatus.PENDING:
+        flash(
+            _("Your email address is not confirmed yet. Open the link we sent you, or ask "
+              "for a new one on your account page."),
+            "info",
+        )
+    response = redirect(safe_next(next_url) or url_for("core.home"))
+    known_devices.remember(response, _known_ids(), user.id)
+    return response
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @allow_anyone
 @_post_limit("RATE_LIMIT_LOGIN")
@@ -185,22 +230,85 @@ def login():
         form.next.data = safe_next(request.args.get("next")) or ""
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data)
+            result = services.sign_in(
+                form.email.data,
+                form.password.data,
+                address=_address(),
+                known_ids=_known_ids(),
+                device=_device(),
+            )
+        except services.Throttled as error:
+            form.form_errors.append(_throttled_message(error))
         except services.AccountBlocked as error:
             form.form_errors.append(_blocked_message(error))
         except InvalidInput as error:
+            db.session.commit()  # the failed attempt counts
             _attach(form, error)
         else:
-            start_session(user, remember=bool(form.remember.data))
-            db.session.commit()
-            if user.status == AccountStatus.PENDING:
-                flash(
-                    _("Your email address is not confirmed yet. Open the link we sent you, or ask "
-                      "for a new one on your account page."),
-                    "info",
-                )
-            return redirect(safe_next(form.next.data) or url_for("core.home"))
+            if result.second_step:
+                session.pop(PENDING_KEY, None)
+                session[PENDING_KEY] = {
+                    "u": result.user.id,
+                    "s": result.user.security_stamp,
+                    "r": bool(form.remember.data),
+                    "n": safe_next(form.next.data) or "",
+                    "t": utcnow().timestamp(),
+                }
+                db.session.commit()
+                return redirect(url_for(".second_step"))
+            return _signed_in(result.user, bool(form.remember.data), form.next.data)
     return render_template("accounts/login.html", form=form)
+
+
+def _pending() -> dict | None:
+    data = session.get(PENDING_KEY)
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    age = utcnow().timestamp() - float(data.get("t") or 0)
+    if age < 0 or age > current_app.config["TWO_FACTOR_PENDING_FOR"].total_seconds():
+        session.pop(PENDING_KEY, None)
+        return None
+    return data
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@allow_anyone
+@_post_limit("RATE_LIMIT_LOGIN")
+def second_step():
+    if is_signed_in(current_user):
+        return redirect(url_for("core.home"))
+    pending = _pending()
+    if pending is None:
+        if request.method == "POST":
+            flash(_("Signing in took too long. Please enter your email address and password again."), "info")
+        return redirect(url_for(".login"))
+    form = SecondStepForm()
+    if form.validate_on_submit():
+        user = db.session.get(User, pending["u"])
+        if user is None or user.security_stamp != pending.get("s"):
+            session.pop(PENDING_KEY, None)
+            return redirect(url_for(".login"))
+        try:
+            result = services.complete_second_step(
+                user.id, form.code.data, address=_address(), known_ids=_known_ids(), device=_device()
+            )
+        except services.Throttled as error:
+            form.form_errors.append(_throttled_message(error))
+        except services.AccountBlocked as error:
+            session.pop(PENDING_KEY, None)
+            flash(_blocked_message(error), "error")
+            return redirect(url_for(".login"))
+        except NotFound:
+            session.pop(PENDING_KEY, None)
+            return redirect(url_for(".login"))
+        except InvalidInput as error:
+            db.session.commit()  # the failed attempt counts
+            _attach(form, error)
+            form.code.data = ""
+        else:
+            session.pop(PENDING_KEY, None)
+            return _signed_in(result.user, bool(pending.get("r")), pending.get("n"))
+    return render_template("accounts/second_step.html", form=form)
 
 
 @bp.post("/sign-out")
@@ -401,6 +509,121 @@ def sign_out_session(session_id: int):
         db.session.commit()
         flash(_("That device has been signed out."), "success")
     return redirect(url_for(".sessions"))
+
+
+@bp.post("/account/sessions/end-all")
+@allow(is_signed_in)
+def end_all_sessions():
+    count = services.end_all_sessions_everywhere(current_user, actor=current_user)
+    _flask_logout()
+    db.session.commit()
+    flash(_("You have been signed out everywhere, this device included (%(count)s sessions ended).",
+            count=count), "success")
+    return redirect(url_for(".login"))
+
+
+# ---- two-step verification ---------------------------------------------------------------
+
+
+@bp.get("/account/two-factor")
+@allow(is_signed_in)
+def two_factor():
+    return render_template(
+        "accounts/two_factor.html",
+        account=current_user,
+        codes_left=two_factor_codes.recovery_codes_left(current_user) if current_user.has_two_factor else 0,
+        disable_form=TwoFactorDisableForm(formdata=None),
+        codes_form=RecoveryCodesForm(formdata=None),
+    )
+
+
+def _setup_secret() -> str:
+    secret = session.get(SETUP_KEY)
+    if not two_factor_codes.valid_secret(secret):
+        secret = two_factor_codes.new_secret()
+        session[SETUP_KEY] = secret
+    return secret
+
+
+@bp.route("/account/two-factor/setup", methods=["GET", "POST"])
+@allow(is_signed_in)
+@_post_limit("RATE_LIMIT_LOGIN")
+def two_factor_setup():
+    secret = _setup_secret()
+    form = TwoFactorSetupForm()
+    if form.validate_on_submit():
+        try:
+            codes = services.enable_two_factor(
+                current_user,
+                secret=secret,
+                code=form.code.data,
+                current_password=form.current_password.data,
+                actor=current_user,
+            )
+        except InvalidInput as error:
+            _attach(form, error)
+            form.code.data = ""
+        else:
+            db.session.commit()
+            session.pop(SETUP_KEY, None)
+            return render_template("accounts/recovery_codes.html", codes=codes, just_enabled=True)
+    uri = two_factor_codes.provisioning_uri(secret, current_user.email)
+    return render_template(
+        "accounts/two_factor_setup.html",
+        form=form,
+        qr=two_factor_codes.qr_data_uri(uri),
+        secret=two_factor_codes.grouped(secret),
+        account=current_user,
+    ), (400 if form.errors or form.form_errors else 200)
+
+
+@bp.post("/account/two-factor/recovery-codes")
+@allow(is_signed_in)
+@_post_limit("RATE_LIMIT_LOGIN")
+def two_factor_recovery_codes():
+    form = RecoveryCodesForm()
+    if form.validate_on_submit():
+        try:
+            codes = services.new_recovery_codes(current_user, code=form.code.data, actor=current_user)
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            return render_template("accounts/recovery_codes.html", codes=codes, just_enabled=False)
+    else:
+        flash(_("Enter the six digits your app shows."), "error")
+    return redirect(url_for(".two_factor"))
+
+
+@bp.post("/account/two-factor/disable")
+@allow(is_signed_in)
+@_post_limit("RATE_LIMIT_LOGIN")
+def two_factor_disable():
+    form = TwoFactorDisableForm()
+    if form.validate_on_submit():
+        try:
+            services.disable_two_factor(
+                current_user,
+                current_password=form.current_password.data,
+                code=form.code.data,
+                actor=current_user,
+            )
+        except Conflict as error:
+            flash(str(error.message), "info")
+            return redirect(url_for(".two_factor"))
+        except InvalidInput as error:
+            _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("Two-step verification is off."), "success")
+            return redirect(url_for(".two_factor"))
+    return render_template(
+        "accounts/two_factor.html",
+        account=current_user,
+        codes_left=two_factor_codes.recovery_codes_left(current_user) if current_user.has_two_factor else 0,
+        disable_form=form,
+        codes_form=RecoveryCodesForm(formdata=None),
+    ), 400
 
 
 # ---- public profiles ---------------------------------------------------------------------

@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from civic.accounts import services as accounts
 from civic.accounts.models import AccountStatus, Department, DepartmentMembership, Role, User
+from civic.audit.models import AuditAction
+from civic.audit.services import audit
 from civic.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from civic.core.permissions import is_admin
 from civic.core.sanitize import clean_input
@@ -116,6 +118,7 @@ def change_role(user: User, role: Role | str, actor: User) -> bool:
     previous = user.role
     user.role = role
     db.session.flush()
+    audit(actor, AuditAction.ROLE_CHANGED, user, old=previous.value, new=role.value)
     notify([user], NotificationKind.ROLE_CHANGED, None, actor, change="role", role=role.value,
            previous=previous.value)
     return True
@@ -130,7 +133,10 @@ def change_status(user: User, status: AccountStatus | str, actor: User, until: d
     if status == user.status and (status != AccountStatus.SUSPENDED or until == user.suspended_until):
         return False
     _ensure_an_admin_remains(user, user.role, status)
+    previous = user.status
     accounts.set_status(user, status, actor, until=until)
+    audit(actor, AuditAction.STATUS_CHANGED, user, old=previous.value, new=status.value,
+          until=until.isoformat() if until else None)
     params = {"status": status.value}
     if status == AccountStatus.SUSPENDED and until is not None:
         params["until"] = until.isoformat()
@@ -143,6 +149,7 @@ def verify(user: User, actor: User) -> bool:
     if user.is_verified:
         return False
     accounts.verify_resident(user, actor)
+    audit(actor, AuditAction.RESIDENT_VERIFIED, user)
     notify([user], NotificationKind.ROLE_CHANGED, None, actor, change="verified")
     return True
 
@@ -152,6 +159,7 @@ def unverify(user: User, actor: User) -> bool:
     if not user.is_verified:
         return False
     accounts.unverify_resident(user, actor)
+    audit(actor, AuditAction.RESIDENT_UNVERIFIED, user)
     notify([user], NotificationKind.ROLE_CHANGED, None, actor, change="unverified")
     return True
 
@@ -177,6 +185,8 @@ def add_membership(user: User, department: Department, actor: User) -> Departmen
     except IntegrityError as exc:
         raise Conflict(_l("This person is already a member of this department.")) from exc
     db.session.expire(user, ["memberships"])
+    audit(actor, AuditAction.MEMBERSHIP_ADDED, user, department_id=department.id,
+          department=department.slug)
     notify([user], NotificationKind.ROLE_CHANGED, department, actor, change="joined_department")
     return membership
 
@@ -205,6 +215,8 @@ def remove_membership(user: User, department: Department, actor: User) -> None:
     if not done:
         raise NotFound()
     db.session.expire(user, ["memberships"])
+    audit(actor, AuditAction.MEMBERSHIP_REMOVED, user, department_id=department.id,
+          department=department.slug)
     notify([user], NotificationKind.ROLE_CHANGED, department, actor, change="left_department")
 
 
@@ -259,6 +271,7 @@ def create_department(actor: User, *, slug: str, names: dict[str, str | None], e
     )
     db.session.add(department)
     db.session.flush()
+    audit(actor, AuditAction.DEPARTMENT_CREATED, department, slug=slug, names=cleaned, email=address)
     return department
 
 
@@ -274,9 +287,26 @@ def update_department(actor: User, department: Department, *, slug: str,
     )
     if not changed:
         return False
+    audit(actor, AuditAction.DEPARTMENT_UPDATED, department,
+          old={"slug": department.slug, "names": department.name_translations, "email": department.email},
+          new={"slug": slug, "names": cleaned, "email": address})
     department.slug = slug
     department.name_translations = cleaned
     department.email = address
     db.session.flush()
     notify_followers(department, NotificationKind.DEPARTMENT_UPDATE, actor, change="details")
     return True
+
+
+# ---- two-step verification ------------------------------------------------------------------
+
+
+def reset_two_factor(user: User, actor: User) -> bool:
+    """Turn off someone's two-step verification (lost phone and recovery codes)."""
+    _require_admin(actor)
+    if actor.id == user.id:
+        raise Conflict(_l("You cannot reset your own two-step verification."))
+    done = accounts.reset_two_factor(user, actor)
+    if done:
+        audit(actor, AuditAction.TWO_FACTOR_RESET, user)
+    return done

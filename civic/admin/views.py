@@ -210,6 +210,25 @@ def user_unverify(user_id: int):
     return redirect(url_for("admin.user", user_id=person.id))
 
 
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@allow(is_admin)
+@limiter.limit(_post_limit)
+def user_reset_two_factor(user_id: int):
+    person = _get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            done = services.reset_two_factor(person, _me())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+        else:
+            db.session.commit()
+            if done:
+                flash(_("Two-step verification of %(name)s is off; every device of the account is signed out.",
+                        name=person.display_name), "success")
+    return redirect(url_for("admin.user", user_id=person.id))
+
+
 @bp.post("/users/<int:user_id>/departments")
 @allow(is_admin)
 @limiter.limit(_post_limit)

@@ -45,5 +45,7 @@ def init_app(app: Flask) -> None:
         from civic.extensions import db
 
         db.session.rollback()
-        app.logger.error("server error on %s %s", request.method, request.path)
+        # The route pattern, not the path: paths can carry emailed-link tokens.
+        rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
+        app.logger.error("server error on %s %s", request.method, rule)
         return render_error(500)

@@ -21,6 +21,14 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        # Behind a reverse proxy the connection comes from the proxy: take the client's
+        # address (rate limits, sign-in throttling) from the headers the proxy sets.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
+
     @app.after_request
     def _headers(response):
         h = response.headers
