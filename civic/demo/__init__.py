@@ -129,8 +129,15 @@ def build_proposals(ctx: DemoContext) -> None:
     build(ctx)
 
 
+def build_comments(ctx: DemoContext) -> None:
+    """Discussions on the consultations, sections, proposals and meetings: keep it after them."""
+    from civic.comments.demo import build_comments as build
+
+    build(ctx)
+
+
 #: Builders run in this order. Each capability appends its own (see module docstring).
-BUILDERS = [build_people, build_consultations, build_meetings, build_proposals]
+BUILDERS = [build_people, build_consultations, build_meetings, build_proposals, build_comments]
 
 
 def load_demo_data(seed: int = 2026) -> DemoContext:
