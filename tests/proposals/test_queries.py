@@ -3,11 +3,12 @@ whether a consultation has three proposals or sixty, one support or hundreds."""
 
 from __future__ import annotations
 
+from civic.core.time import utcnow
 from civic.extensions import db
 from civic.proposals import services
-from civic.proposals.models import ProposalState, Support
+from civic.proposals.models import Proposal, ProposalSettings, ProposalState, Support
 from tests import factories
-from tests.proposals.conftest import make_consultation, make_proposal
+from tests.proposals.conftest import make_consultation
 
 LIMIT = 20  # the proposal page also shows its discussion (comments capability)
 
@@ -16,14 +17,23 @@ def _fill(department, n_proposals: int, n_supporters: int, topic, area):
     consultation = make_consultation(department, max_supports=1000, threshold=10)
     authors = [factories.UserFactory() for _ in range(3)]
     supporters = [factories.UserFactory() for _ in range(n_supporters)]
+    now = utcnow()
     proposals = [
-        make_proposal(consultation, authors[i % 3], title=f"Idea {i} about trees", topic=topic, area=area)
+        Proposal(
+            consultation_id=consultation.id, author_id=authors[i % 3].id, state=ProposalState.PUBLISHED,
+            title=f"Idea {i} about trees", body="Shade and benches.", language="en",
+            topic_id=topic.id, area_id=area.id, support_count=n_supporters,
+            created_at=now, updated_at=now, published_at=now,
+        )
         for i in range(n_proposals)
     ]
+    db.session.add_all(proposals)
+    db.session.get(ProposalSettings, consultation.id).published_count = n_proposals
+    db.session.flush()
     db.session.add_all(Support(proposal_id=p.id, user_id=u.id) for p in proposals for u in supporters)
     db.session.commit()
     staff = factories.UserFactory(admin=True)
-    for i, p in enumerate(proposals):
+    for i, p in enumerate(proposals[:12]):  # answers on the first ones (the pages look at them)
         if i % 3:
             state = ProposalState.ACCEPTED if i % 3 == 1 else ProposalState.UNDER_EVALUATION
             services.answer(staff, services.get_proposal(p.id), state, {"en": "Answer", "fr": "Réponse"})
