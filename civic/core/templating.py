@@ -41,7 +41,8 @@ def timeago_filter(value: datetime | None) -> str:
 
 
 def iso_filter(value: datetime | None) -> str:
-    return value.isoformat() if value else ""
+    """Machine-readable time for ``<time datetime>`` (HTML allows at most milliseconds)."""
+    return value.isoformat(timespec="seconds") if value else ""
 
 
 def url_with(**changes) -> str:

@@ -86,6 +86,8 @@ CONTRACT = Contract(
         Journey("switch-language", _l("Change the language of the site")),
         Journey("sign-out", _l("Sign out")),
         Journey("report-barrier", _l("Report an accessibility problem")),
+        Journey("register-meeting", _l("Register for a public meeting")),
+        Journey("support-proposal", _l("Support a proposal")),
     ),
     vague_link_texts={
         "en": frozenset({"click here", "here", "more", "read more", "link", "this", "this page", "details"}),

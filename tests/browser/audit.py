@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 
 from civic.pages.contract import CONTRACT
 from tests.browser import harness
-from tests.browser.resolvers import PageRule, UnresolvedParameter, resolve_urls
+from tests.browser.resolvers import (
+    MAX_CANDIDATES,
+    SESSION_SETUP,
+    NotAPage,
+    PageRule,
+    ResolverContext,
+    UnresolvedParameter,
+    resolve_urls,
+)
 
 CATEGORIES = (
     "reach",
@@ -102,9 +110,10 @@ class Auditor:
 
     # ---- browser contexts: one per (role, language), reused for every page ------------------
 
-    def page(self, role: str, lang: str = "en"):
-        """The (context, page, network recorder) used to audit pages as ``role`` in ``lang``."""
-        key = (role, lang)
+    def page(self, role: str, lang: str = "en", extra: dict | None = None):
+        """The (context, page, network recorder) used to audit pages as ``role`` in ``lang``
+        (``extra``: session values for pages inside a flow, in a context of their own)."""
+        key = (role, lang, repr(sorted(extra)) if extra else "")
         if key not in self._contexts:
             context = self.browser.new_context(
                 locale=lang,
@@ -113,7 +122,7 @@ class Auditor:
             )
             context.set_default_timeout(15_000)
             context.add_init_script(path=harness.AXE_JS)
-            context.add_cookies(self.env.cookies_for(role, lang))
+            context.add_cookies(self.env.cookies_for(role, lang, extra))
             page = context.new_page()
             page.on("dialog", lambda dialog: dialog.accept())
             recorder = harness.NetworkRecorder(context, page) if lang == "en" else None
@@ -127,56 +136,92 @@ class Auditor:
 
     # ---- which role sees the page -----------------------------------------------------------
 
-    def _client(self, role: str):
-        if role not in self._clients:
-            self._clients[role] = self.env.test_client(role, "en")
-        return self._clients[role]
+    def _client(self, role: str, extra: dict | None = None):
+        key = (role, repr(sorted(extra)) if extra else "")
+        if key not in self._clients:
+            self._clients[key] = self.env.test_client(role, "en", extra)
+        return self._clients[key]
 
     def audit_rule(self, page_rule: PageRule) -> list[Variant]:
         """Every variant of a page rule; an exception fails this page only, not the audit."""
         try:
             return self._audit_rule(page_rule)
+        except NotAPage as exc:
+            v = Variant(page_rule.test_id, page_rule.rule)
+            v.skipped = str(exc)
+            return [v]
         except Exception as exc:  # noqa: BLE001 - reported as this page's failure
             v = Variant(page_rule.test_id, page_rule.rule)
             detail = "".join(traceback.format_exception(exc)[-6:])
             v.add("reach", f"the audit of this page crashed: {exc!r}\n{detail}")
             return [v]
 
+    def _probe(self, role: str, url: str, extra: dict | None):
+        response = self._client(role, extra).get(url)
+        location = response.headers.get("Location", "")
+        return response, f"{role}: {response.status_code}{' -> ' + location if location else ''}"
+
     def _audit_rule(self, page_rule: PageRule) -> list[Variant]:
-        statuses = []
+        """Find the least-privileged role (then an object's owner) that sees the page, trying
+        the candidate objects in turn, and audit every variant as that role."""
+        setup = SESSION_SETUP.get(page_rule.endpoint)
+        extra = None
+        if setup is not None:
+            with self.env.app.app_context():
+                extra = setup(ResolverContext(env=self.env, viewer=self.env.account("anonymous")))
+        statuses: list[str] = []
         redirects_only = True
+        owners: list[int] = []
         for role in harness.ROLES:
-            viewer = self.env.account(role, "en")
-            try:
-                urls = resolve_urls(self.env, page_rule, viewer)
-            except UnresolvedParameter as exc:
-                v = Variant(page_rule.test_id, page_rule.rule)
-                v.add("reach", str(exc))
-                return [v]
-            response = self._client(role).get(urls[0])
-            status = response.status_code
-            location = response.headers.get("Location", "")
-            statuses.append(f"{role}: {status}{' -> ' + location if location else ''}")
-            if status >= 500:
-                v = Variant(page_rule.test_id, page_rule.rule, url=urls[0], role=role)
-                v.add("reach", f"server error {status} for {role} at {urls[0]}")
-                return [v]
-            if status == 200:
-                if response.mimetype != "text/html":
-                    v = Variant(page_rule.test_id, page_rule.rule, url=urls[0], role=role)
-                    v.skipped = f"not an HTML page ({response.mimetype})"
+            for pick in range(MAX_CANDIDATES):
+                try:
+                    resolution = resolve_urls(self.env, page_rule, self.env.account(role, "en"), pick)
+                except UnresolvedParameter as exc:
+                    v = Variant(page_rule.test_id, page_rule.rule)
+                    v.add("reach", str(exc))
                     return [v]
-                return [self.audit_variant(page_rule, role, index, urls) for index in range(len(urls))]
-            if not (300 <= status < 400) or "/sign-in" in location:
-                redirects_only = False
+                if resolution is None:
+                    break
+                owners += [o for o in resolution.owner_ids if o not in owners]
+                response, status = self._probe(role, resolution.urls[0], extra)
+                if pick == 0 or response.status_code == 200:
+                    statuses.append(status)
+                code = response.status_code
+                if code >= 500:
+                    v = Variant(page_rule.test_id, page_rule.rule, url=resolution.urls[0], role=role)
+                    v.add("reach", f"server error {code} for {role} at {resolution.urls[0]}")
+                    return [v]
+                if code == 200:
+                    if response.mimetype != "text/html":
+                        v = Variant(page_rule.test_id, page_rule.rule, url=resolution.urls[0], role=role)
+                        v.skipped = f"not an HTML page ({response.mimetype})"
+                        return [v]
+                    return [self.audit_variant(page_rule, role, i, pick, resolution.urls, extra)
+                            for i in range(len(resolution.urls))]
+                if not (300 <= code < 400) or "/sign-in" in response.headers.get("Location", ""):
+                    redirects_only = False
+        # Nobody by role: the people who own the objects (authors, organizers...).
+        for owner in owners[:MAX_CANDIDATES]:
+            role = f"owner:{owner}"
+            for pick in range(MAX_CANDIDATES):
+                resolution = resolve_urls(self.env, page_rule, self.env.account(role, "en"), pick)
+                if resolution is None:
+                    break
+                if owner not in resolution.owner_ids:
+                    continue
+                response, status = self._probe(role, resolution.urls[0], extra)
+                if response.status_code == 200 and response.mimetype == "text/html":
+                    return [self.audit_variant(page_rule, role, i, pick, resolution.urls, extra)
+                            for i in range(len(resolution.urls))]
         v = Variant(page_rule.test_id, page_rule.rule)
-        if redirects_only:
+        if redirects_only and statuses:
             v.skipped = "redirects for every role (" + "; ".join(statuses) + "); its target is audited on its own"
         else:
             v.add(
                 "reach",
-                "no role can see this page with the resolved objects (" + "; ".join(statuses) + "). "
-                "Make the resolver in tests/browser/resolvers.py pick an object some role may see.",
+                "no role (nor the objects' owners) can see this page with any of the candidate objects ("
+                + "; ".join(statuses) + "). Add demo data in a visible state, or a resolver in "
+                "tests/browser/resolvers.py that picks one.",
             )
         return [v]
 
@@ -199,17 +244,18 @@ class Auditor:
     def audit_extra(self, test_id: str, path: str, expected_status: int) -> Variant:
         return self._audit(Variant(test_id, path, url=path, role="anonymous"), {lang: path for lang in self.languages}, expected_status)
 
-    def audit_variant(self, page_rule: PageRule, role: str, index: int, en_urls: list[str]) -> Variant:
+    def audit_variant(self, page_rule: PageRule, role: str, index: int, pick: int,
+                      en_urls: list[str], extra: dict | None = None) -> Variant:
         v = Variant(page_rule.test_id, page_rule.rule, url=en_urls[index], role=role)
         urls = {"en": en_urls[index]}
         for lang in self.languages:
             if lang != "en":
-                try:
-                    urls[lang] = resolve_urls(self.env, page_rule, self.env.account(role, lang))[index]
-                except (UnresolvedParameter, IndexError) as exc:
-                    v.add("reach", f"{lang}: {exc}")
+                resolution = resolve_urls(self.env, page_rule, self.env.account(role, lang), pick)
+                if resolution is None or index >= len(resolution.urls):
+                    v.add("reach", f"{lang}: the page's objects changed between languages")
                     return v
-        return self._audit(v, urls, 200)
+                urls[lang] = resolution.urls[index]
+        return self._audit(v, urls, 200, extra)
 
     # ---- the checks ----------------------------------------------------------------------------
 
@@ -221,12 +267,15 @@ class Auditor:
             fh.write(html)
         v.html_files.append((label, path))
 
-    def _audit(self, v: Variant, urls: dict[str, str], expected_status: int) -> Variant:
+    def _audit(self, v: Variant, urls: dict[str, str], expected_status: int, extra: dict | None = None) -> Variant:
         """All checks of one page. axe-core runs in every language's page at once (separate
         renderer processes); English goes on with dark mode and a failed submission."""
         started = []
+        owner = self.env.account(v.role).user_id if v.role.startswith("owner:") else None
         for lang in self.languages:
-            _context, page, recorder = self.page(v.role, lang)
+            _context, page, recorder = self.page(v.role, lang, extra)
+            if owner is not None:
+                self.env.set_locale(owner, lang)  # a demo person's own language otherwise
             if recorder:
                 recorder.reset()
             response = page.goto(self.env.url(urls[lang]), wait_until="load")
@@ -259,7 +308,9 @@ class Auditor:
                 v.add("axe", f"{lang} ({urls[lang]}):\n" + harness.format_violations(violations))
         if v.problems["reach"]:
             return v
-        _context, page, _recorder = self.page(v.role, "en")
+        _context, page, _recorder = self.page(v.role, "en", extra)
+        if owner is not None:
+            self.env.set_locale(owner, "en")
         self._dark_mode(v, page)
         if expected_status == 200:
             self._failed_submission(v, page)

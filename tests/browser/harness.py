@@ -105,13 +105,29 @@ class LiveEnv:
         return self.base_url + path
 
     def account(self, role: str, lang: str = "en") -> AuditAccount:
+        """An audit account; ``owner:<user id>`` is the demo person who owns an object."""
+        if role.startswith("owner:"):
+            return AuditAccount(role, lang, int(role.split(":", 1)[1]), None)
         return self.accounts[(role, lang)]
 
-    def session_cookie(self, role: str, lang: str = "en") -> str | None:
-        """A signed Flask session cookie holding a new server-side session for the account."""
+    def set_locale(self, user_id: int, lang: str) -> None:
+        """Owners are demo people with their own language: switch it for each audited one."""
+        from civic.accounts.models import User
+        from civic.extensions import db
+
+        with self.app.app_context():
+            db.session.get(User, user_id).locale = lang
+            db.session.commit()
+
+    def session_cookie(self, role: str, lang: str = "en", extra: dict | None = None) -> str | None:
+        """A signed Flask session cookie holding a new server-side session for the account
+        (plus ``extra`` session values, for pages inside a flow)."""
         account = self.account(role, lang)
         if account.user_id is None:
-            return None
+            if not extra:
+                return None
+            with self.app.app_context():
+                return self.app.session_interface.get_signing_serializer(self.app).dumps(dict(extra))
         from civic.accounts.models import UserSession, hash_token
         from civic.core.time import utcnow
         from civic.extensions import db
@@ -132,10 +148,10 @@ class LiveEnv:
             )
             db.session.commit()
             serializer = self.app.session_interface.get_signing_serializer(self.app)
-            return serializer.dumps({"_user_id": token, "_fresh": True})
+            return serializer.dumps({"_user_id": token, "_fresh": True, **(extra or {})})
 
-    def cookies_for(self, role: str, lang: str = "en") -> list[dict]:
-        value = self.session_cookie(role, lang)
+    def cookies_for(self, role: str, lang: str = "en", extra: dict | None = None) -> list[dict]:
+        value = self.session_cookie(role, lang, extra)
         if value is None:
             return []
         return [
@@ -148,10 +164,10 @@ class LiveEnv:
             }
         ]
 
-    def test_client(self, role: str, lang: str = "en"):
+    def test_client(self, role: str, lang: str = "en", extra: dict | None = None):
         """A Flask test client signed in like the browser would be (for quick probes)."""
         client = self.app.test_client()
-        value = self.session_cookie(role, lang)
+        value = self.session_cookie(role, lang, extra)
         if value is not None:
             client.set_cookie(self.app.config["SESSION_COOKIE_NAME"], value, domain="localhost")
         return client
@@ -237,6 +253,8 @@ def _seed(app) -> tuple[dict[tuple[str, str], AuditAccount], bool]:
                 email_confirmed_at=now,
                 verified_at=now,
             )
+            if role in ("moderator", "admin"):
+                _enable_two_factor(user)
             db.session.add(user)
             if role == "staff":
                 # Staff of every department: so "staff of the owning department" holds for any
@@ -247,6 +265,19 @@ def _seed(app) -> tuple[dict[tuple[str, str], AuditAccount], bool]:
             accounts[(role, lang)] = AuditAccount(role, lang, user.id, email)
     db.session.commit()
     return accounts, demo_loaded
+
+
+def _enable_two_factor(user) -> None:
+    """Moderators and administrators must use two-step verification (civic.accounts)."""
+    try:
+        from civic.accounts import two_factor
+    except ImportError:  # pragma: no cover - before two-step verification existed
+        return
+    from civic.core.time import utcnow
+
+    if hasattr(user, "totp_secret"):
+        user.totp_secret = two_factor.new_secret()
+        user.totp_enabled_at = utcnow()
 
 
 def start_live_server(database_url: str | None = None, drop_database=None) -> LiveEnv:

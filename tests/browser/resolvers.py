@@ -30,6 +30,9 @@ EXCLUDED = {
     "assets": "fingerprinted static files (CSS, JS, images), not pages",
 }
 
+#: How many rows of a table are tried for a parameter before the page is declared unreachable.
+MAX_CANDIDATES = 12
+
 
 @dataclass(frozen=True)
 class PageRule:
@@ -74,6 +77,17 @@ class ResolverContext:
 
         stmt = select(model).where(*where).order_by(order_by if order_by is not None else model.id)
         return db.session.execute(stmt.limit(1)).scalars().first()
+
+    def rows(self, model, *where, order_by=None, limit: int = MAX_CANDIDATES) -> list:
+        """Candidate rows: the first ones, then the last ones (demo data varies its states)."""
+        from civic.extensions import db
+
+        key = order_by if order_by is not None else model.id
+        first = db.session.execute(select(model).where(*where).order_by(key).limit(limit // 2)).scalars().all()
+        last = db.session.execute(
+            select(model).where(*where).order_by(key.desc()).limit(limit // 2)
+        ).scalars().all()
+        return list(dict.fromkeys([*first, *last]))
 
     def first_id(self, model, *where, order_by=None):
         row = self.first(model, *where, order_by=order_by)
@@ -156,18 +170,6 @@ def _meeting_feed_token(ctx: ResolverContext):
     return services.feed_token(feed)
 
 
-def _translation_locale(ctx: ResolverContext):
-    """A language the first meeting is not written in (the page adds a translation)."""
-    from flask import current_app
-
-    from civic.meetings.models import Meeting
-
-    meeting = ctx.first(Meeting)
-    if meeting is None:
-        raise UnresolvedParameter("the table 'meeting' is empty: add demo data (civic/demo)")
-    return next(code for code in current_app.config["LANGUAGES"] if code != meeting.default_locale)
-
-
 def _taxonomy_kinds(ctx: ResolverContext):
     from civic.consultations.views import TAXONOMIES
 
@@ -207,6 +209,85 @@ def _pending_person_token(ctx: ResolverContext):
     return tokens.make_token(tokens.CONFIRM_EMAIL, user)
 
 
+def _proposals(*states: str, image: bool = False) -> Resolver:
+    def resolve(ctx: ResolverContext):
+        from civic.proposals.models import Proposal
+
+        where = [Proposal.state.in_(states)] if states else []
+        if image:
+            where.append(Proposal.image_name.is_not(None))
+        rows = ctx.rows(Proposal, *where)
+        if not rows and image:
+            raise NotAPage("no demo proposal has an image (an image, not a page)")
+        if not rows:
+            raise UnresolvedParameter(f"no proposal in state {states} in the demo data (civic/demo)")
+        return Found(rows, "id")
+
+    return resolve
+
+
+def _other_locale(parameter: str) -> Resolver:
+    """A language the object of ``parameter`` is not written in (translation pages)."""
+
+    def resolve(ctx: ResolverContext):
+        from flask import current_app
+
+        languages = current_app.config["LANGUAGES"]
+
+        def compute(rows: dict):
+            row = rows.get(parameter)
+            if row is None:
+                raise UnresolvedParameter(f"<locale> needs a row for <{parameter}>")
+            return next(code for code in languages if code != row.default_locale)
+
+        return Derived(compute)
+
+    return resolve
+
+
+def _someone_else(ctx: ResolverContext):
+    """Another person than the viewer (reporting, messaging)."""
+    resident = ctx.account("resident", "en").user_id
+    return resident if ctx.viewer.user_id != resident else ctx.account("staff", "en").user_id
+
+
+def _editable_consultations(ctx: ResolverContext):
+    from civic.consultations.models import Consultation, ConsultationState
+
+    rows = [c for c in ctx.rows(Consultation, limit=200)
+            if c.current_state in (ConsultationState.DRAFT, ConsultationState.SCHEDULED)]
+    if not rows:
+        raise UnresolvedParameter("no draft or scheduled consultation in the demo data")
+    return Found(rows[:MAX_CANDIDATES], "id")
+
+
+def _editable_questions(ctx: ResolverContext):
+    """Questions can change only before the consultation opens."""
+    from civic.consultations.models import Consultation, ConsultationState, Question
+
+    editable = [c.id for c in ctx.rows(Consultation, limit=200)
+                if c.current_state in (ConsultationState.DRAFT, ConsultationState.SCHEDULED)]
+    rows = ctx.rows(Question, Question.consultation_id.in_(editable)) if editable else []
+    if not rows:
+        raise UnresolvedParameter("no question of a draft or scheduled consultation in the demo data")
+    return Found(rows, "id")
+
+
+def _second_step_session(ctx: ResolverContext) -> dict:
+    """accounts.second_step is shown between the password and the code of a 2-step sign-in."""
+    from civic.accounts.models import User
+    from civic.core.time import utcnow
+    from civic.extensions import db
+
+    admin = db.session.get(User, ctx.account("admin", "en").user_id)
+    return {"civic_pending_sign_in": {"u": admin.id, "s": admin.security_stamp, "r": False, "n": "",
+                                      "t": utcnow().timestamp()}}
+
+
+#: Session values some pages need (they are steps inside a flow): ``{"endpoint": fn(ctx)}``.
+SESSION_SETUP: dict[str, Resolver] = {"accounts.second_step": _second_step_session}
+
+
 #: The usual object for a parameter name.
 BY_PARAMETER: dict[str, Resolver] = {
     "user_id": _own_or_resident,
@@ -222,7 +303,14 @@ BY_ENDPOINT: dict[str, dict[str, Resolver]] = {
     "meetings.private_feed": {"token": _meeting_feed_token},
     "meetings.feed_department": {"slug": lambda ctx: _first_department(ctx).slug},
     "consultations.department": {"slug": lambda ctx: _first_department(ctx).slug},
-    "meetings.translate": {"locale": _translation_locale},
+    "consultations.edit_text": {"locale": _other_locale("consultation_id")},
+    "meetings.translate": {"locale": _other_locale("meeting_id")},
+    "consultations.edit_question": {"question_id": _editable_questions, "consultation_id": _editable_consultations},
+    "moderation.report_user": {"user_id": _someone_else},
+    "proposals.edit": {"proposal_id": _proposals("draft", "published")},
+    "proposals.preview": {"proposal_id": _proposals("draft")},
+    "proposals.withdraw": {"proposal_id": _proposals("published")},
+    "proposals.image": {"proposal_id": _proposals(image=True)},
     "consultations.taxonomy": {"kind": _taxonomy_kinds},
     "consultations.edit_taxonomy": {
         "kind": lambda ctx: _taxonomy_row(ctx)[0],
@@ -236,15 +324,27 @@ BY_ENDPOINT: dict[str, dict[str, Resolver]] = {
 
 @dataclass
 class Found:
-    """A row picked for a parameter; its other columns may fill the page's other parameters
-    (``section_id`` picks a section, whose ``consultation_id`` then fills ``consultation_id``)."""
+    """Rows that may fill a parameter, tried in turn until some role may see the page.
 
-    row: object
+    The row in use may also fill the page's other parameters (``section_id`` picks a
+    section, whose ``consultation_id`` then fills ``consultation_id``), and its owner
+    (``author_id``…) is tried when no role may see the page.
+    """
+
+    rows: list
     column: str
 
-    @property
-    def value(self):
-        return getattr(self.row, self.column)
+
+@dataclass
+class Derived:
+    """A value computed from the rows picked for the other parameters (``compute(rows)``,
+    ``rows`` maps parameter names to rows): a language a picked object is not written in…"""
+
+    compute: Callable[[dict], object]
+
+
+class NotAPage(Exception):  # noqa: N818 - a signal, not an error
+    """The endpoint has nothing to show with the demo data and is not HTML anyway."""
 
 
 def _tables_for(name: str) -> list:
@@ -268,13 +368,13 @@ def _table_fallback(parameter: str) -> Resolver | None:
         cls = candidates[0]
 
         def resolve(ctx, cls=cls, column=column):
-            row = ctx.first(cls)
-            if row is None:
+            rows = ctx.rows(cls)
+            if not rows:
                 raise UnresolvedParameter(
                     f"the table {cls.__tablename__!r} is empty: add demo data (civic/demo) or a "
                     f"resolver in tests/browser/resolvers.py"
                 )
-            return Found(row, column)
+            return Found(rows, column)
 
         return resolve
     return None
@@ -292,14 +392,41 @@ def resolver_for(endpoint: str, parameter: str) -> Resolver:
     return fn
 
 
-def resolve_urls(env, page_rule: PageRule, viewer) -> list[str]:
-    """The concrete URLs (one per variant) of a page rule, as ``viewer`` would visit them."""
+OWNER_COLUMNS = ("author_id", "creator_id", "organizer_id", "owner_id", "user_id")
+
+
+@dataclass
+class Resolution:
+    urls: list[str]  # one per variant
+    owner_ids: list[int]  # people who own the rows used (tried when no role sees the page)
+
+
+def resolve_urls(env, page_rule: PageRule, viewer, pick: int = 0) -> Resolution | None:
+    """The concrete URLs (one per variant) of a page rule, as ``viewer`` would visit them,
+    using the ``pick``-th candidate row; ``None`` once the candidates are exhausted."""
     app = env.app
     with app.app_context():
         ctx = ResolverContext(env=env, viewer=viewer)
         resolved: dict[str, list] = {}
+        found_rows = []
+        pending: dict[str, UnresolvedParameter] = {}
+        derived: dict[str, Derived] = {}
         for parameter in page_rule.arguments:
-            value = resolver_for(page_rule.endpoint, parameter)(ctx)
+            try:
+                value = resolver_for(page_rule.endpoint, parameter)(ctx)
+            except UnresolvedParameter as exc:
+                pending[parameter] = exc  # perhaps a column of another parameter's row
+                continue
+            if isinstance(value, Derived):
+                derived[parameter] = value
+                continue
+            if isinstance(value, Found):
+                if pick >= len(value.rows):
+                    if pick == 0:
+                        raise UnresolvedParameter(f"no candidate for <{parameter}>")
+                    return None
+                found_rows.append((parameter, value.rows[pick]))
+                value = getattr(value.rows[pick], value.column)
             values = list(value) if isinstance(value, list | tuple) else [value]
             if not values or any(v is None for v in values):
                 raise UnresolvedParameter(
@@ -307,17 +434,26 @@ def resolve_urls(env, page_rule: PageRule, viewer) -> list[str]:
                     f"add demo data (civic/demo) or fix the resolver in tests/browser/resolvers.py"
                 )
             resolved[parameter] = values
-        # A row found for one parameter decides the parameters it points to (its parents).
-        for parameter, values in list(resolved.items()):
-            if len(values) == 1 and isinstance(values[0], Found):
-                row = values[0].row
-                for other in page_rule.arguments:
-                    if other != parameter and isinstance(getattr(row, other, None), int | str):
-                        resolved[other] = [getattr(row, other)]
-        choices = [
-            [(parameter, v.value if isinstance(v, Found) else v) for v in resolved[parameter]]
-            for parameter in page_rule.arguments
-        ]
+        if pick > 0 and not found_rows:
+            return None
+        # The row picked for one parameter decides the parameters it points to (its parents).
+        for parameter, row in found_rows:
+            for other in page_rule.arguments:
+                if other != parameter and isinstance(getattr(row, other, None), int | str):
+                    resolved[other] = [getattr(row, other)]
+                    pending.pop(other, None)
+        if pending:
+            raise next(iter(pending.values()))
+        rows_by_parameter = dict(found_rows)
+        for parameter, fn in derived.items():
+            resolved[parameter] = [fn.compute(rows_by_parameter)]
+        owners = []
+        for _parameter, row in reversed(found_rows):
+            for column in OWNER_COLUMNS:
+                owner = getattr(row, column, None)
+                if isinstance(owner, int) and owner not in owners:
+                    owners.append(owner)
+        choices = [[(parameter, v) for v in resolved[parameter]] for parameter in page_rule.arguments]
         rule = next(
             r for r in app.url_map.iter_rules()
             if r.endpoint == page_rule.endpoint and r.rule == page_rule.rule
@@ -328,4 +464,4 @@ def resolve_urls(env, page_rule: PageRule, viewer) -> list[str]:
             if built is None:
                 raise UnresolvedParameter(f"{page_rule.rule} cannot be built from {dict(combo)}")
             urls.append(built[1])
-        return urls
+        return Resolution(urls, owners)
