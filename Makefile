@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install translations migrate demo lint test-browser audit-page migration bench clean
+.PHONY: run test install translations migrate demo lint test-browser audit-page migration bench loadtest clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,20 @@ lint: install
 ## make migration m="what changed": autogenerate a migration against a scratch database.
 migration: install
 	@bash tools/new-migration.sh "$(m)"
+
+## make bench SIZE=small|medium|large DURATION=10 DB=postgres|sqlite: build the database
+## civic_bench_SIZE (reused; REBUILD=1 builds again), serve with gunicorn, measure every page.
+## See docs/performance.md. PostgreSQL at BENCH_PG_URL (default postgres@127.0.0.1:5432).
+SIZE ?= small
+DURATION ?= 10
+DB ?= postgres
+bench: translations
+	$(BIN)/python -m tools.bench --size $(SIZE) --duration $(DURATION) --db $(DB) $(if $(REBUILD),--rebuild)
+
+## make loadtest DURATION=60 [FAULTS=1]: readers and writers for a fixed time; with FAULTS=1
+## also restarts PostgreSQL and kills a gunicorn worker, then checks every acknowledged write.
+loadtest: translations
+	$(BIN)/python -m tools.loadtest --duration $(DURATION) $(if $(FAULTS),--restart-postgres --kill-worker)
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3 .pytest_cache

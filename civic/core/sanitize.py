@@ -10,6 +10,7 @@ All return ``markupsafe.Markup`` that is safe to place in a template.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import bleach
@@ -62,8 +63,18 @@ def _ugc_link_attrs(attrs, new=False):
 _linker_ugc = Linker(callbacks=[_ugc_link_attrs], skip_tags=["code"])
 
 
+#: Rendering is a pure function of the text and costs milliseconds (html5lib parsing): each
+#: worker keeps the most recent results (a page of 100 comments is rendered once, then reused).
+CACHE_SIZE = 2048
+
+
 def rich_text(html: str | None) -> Markup:
     """Sanitize staff-authored rich text."""
+    return _rich_text(html or "")
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE // 4)
+def _rich_text(html: str) -> Markup:
     cleaned = bleach.clean(
         clean_input(html),
         tags=RICH_TAGS,
@@ -80,6 +91,11 @@ _md = md.Markdown(extensions=[], output_format="html")
 
 def markdown_text(text: str | None) -> Markup:
     """Render residents' Markdown subset safely (links get rel="nofollow ugc noopener")."""
+    return _markdown_text(text or "")
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _markdown_text(text: str) -> Markup:
     source = clean_input(text)
     # Escape raw HTML first so it is shown as text, never interpreted.
     source = str(escape(source))
