@@ -78,7 +78,12 @@ class CivicTestClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    app = create_app({"CIVIC_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app({
+        "CIVIC_ENV": "testing",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # Uploaded files (consultation documents, demo data) never land in the instance folder.
+        "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="civic-test-uploads-"),
+    })
     app.test_client_class = CivicTestClient
     with app.app_context():
         upgrade()

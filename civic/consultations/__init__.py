@@ -26,8 +26,14 @@ def register(app: Flask) -> None:
     from civic.consultations.sections import load_documents, load_questions, load_report, load_text
     from civic.core.templating import add_nav_item
 
-    app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
-    app.config.setdefault("ATTACHMENT_MAX_BYTES", 8 * 1024 * 1024)
+    # Uploaded files live outside ``static``: CIVIC_UPLOAD_FOLDER, else <instance>/uploads.
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = os.environ.get("CIVIC_UPLOAD_FOLDER") or os.path.join(
+            app.instance_path, "uploads"
+        )
+    if not app.config.get("ATTACHMENT_MAX_BYTES"):
+        megabytes = int(os.environ.get("CIVIC_MAX_ATTACHMENT_MB") or 8)
+        app.config["ATTACHMENT_MAX_BYTES"] = megabytes * 1024 * 1024
 
     add_nav_item(app, "main", "consultations.index", _l("Consultations"), order=10)
     add_nav_item(app, "footer", "consultations.overdue", _l("Overdue consultation reports"), order=60)

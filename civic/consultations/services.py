@@ -13,6 +13,8 @@ from sqlalchemy import and_, case, delete, exists, func, literal_column, or_, se
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from civic.audit.models import AuditAction
+from civic.audit.services import audit
 from civic.consultations import uploads
 from civic.consultations.models import (
     PUBLIC_STATES,
@@ -41,6 +43,7 @@ from civic.consultations.permissions import (
     can_edit_report,
     can_manage_taxonomy,
     can_publish_report,
+    can_read_responses,
     is_consultation_staff,
     may_answer_at_all,
 )
@@ -267,6 +270,8 @@ def schedule(actor, consultation: Consultation) -> None:
         raise Conflict(" ".join(problems))
     consultation.state = ConsultationState.SCHEDULED
     db.session.flush()
+    audit(actor, AuditAction.CONSULTATION_PUBLISHED, consultation,
+          opens_at=consultation.opens_at, closes_at=consultation.closes_at)
     if consultation.opens_at <= utcnow():
         tick()
 
@@ -278,6 +283,7 @@ def unschedule(actor, consultation: Consultation) -> None:
         raise Conflict(_("Only a consultation that has not opened yet can go back to draft."))
     consultation.state = ConsultationState.DRAFT
     db.session.flush()
+    audit(actor, AuditAction.CONSULTATION_UNPUBLISHED, consultation)
 
 
 def close_now(actor, consultation: Consultation) -> None:
@@ -288,6 +294,7 @@ def close_now(actor, consultation: Consultation) -> None:
     consultation.closes_at = now
     consultation.report_due_at = report_due(now, consultation.response_weeks)
     db.session.flush()
+    audit(actor, AuditAction.CONSULTATION_CLOSED, consultation, closed_at=now)
     tick(now)
 
 
@@ -998,6 +1005,12 @@ def free_text_answers(question: Question):
     )
 
 
+def record_export(actor, consultation: Consultation, fmt: str) -> None:
+    """Exports of results (with free-text answers) are recorded in the audit log."""
+    _require(can_read_responses(actor, consultation))
+    audit(actor, AuditAction.RESULTS_EXPORTED, consultation, format=fmt)
+
+
 def export_rows(consultation: Consultation, questions: list[Question], locale: str):
     """CSV rows: one per option (counts), then one per free-text answer (text only)."""
     yield ["question_position", "question", "kind", "answered", "option", "count", "percent",
@@ -1063,6 +1076,7 @@ def publish_report(actor, consultation: Consultation) -> None:
     db.session.expire(consultation, ["state", "report_published_at", "concluded_by_id"])
     notify.consultation_concluded(consultation.id, actor.id)
     db.session.flush()
+    audit(actor, AuditAction.CONSULTATION_REPORT_PUBLISHED, consultation)
 
 
 # ---- finding -------------------------------------------------------------------------------------

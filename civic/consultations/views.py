@@ -851,6 +851,9 @@ def _export_name(consultation: Consultation, ext: str) -> str:
 def export_csv(consultation_id: int):
     consultation = _load(consultation_id, full=True)
     authorize(perms.can_read_responses(current_user, consultation))
+    services.record_export(current_user, consultation, "csv")
+    db.session.commit()
+    consultation = _load(consultation_id, full=True)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in services.export_rows(consultation, consultation.questions, current_locale_code()):

@@ -103,3 +103,22 @@ def test_report_falls_back_to_the_main_language(client, department):
     report = page.split('<h2 id="report">', 1)[1].split("</section>", 1)[0]
     assert "This text is not available in your language" in report
     assert '<div lang="fr" dir="ltr" class="rich-text"><p>Nous avons entendu.</p></div>' in report
+
+
+def test_follow_and_unfollow(client, login, department, resident, unconfirmed_resident):
+    from civic.notifications.models import Follow
+
+    c = make_consultation(department, "open")
+    cid = c.id
+    assert "Follow this consultation" not in client.get(f"/consultations/{cid}").get_data(as_text=True)
+    login(resident)
+    assert "Follow this consultation" in client.get(f"/consultations/{cid}").get_data(as_text=True)
+    assert client.post(f"/consultations/{cid}/follow").status_code == 302
+    assert client.post(f"/consultations/{cid}/follow").status_code == 302  # twice: still one follow
+    follows = list(db.session.execute(select(Follow).where(Follow.consultation_id == cid)).scalars())
+    assert [f.user_id for f in follows] == [resident.id]
+    assert "Stop following this consultation" in client.get(f"/consultations/{cid}").get_data(as_text=True)
+    assert client.post(f"/consultations/{cid}/unfollow").status_code == 302
+    assert db.session.execute(select(Follow).where(Follow.consultation_id == cid)).first() is None
+    login(unconfirmed_resident)
+    assert client.post(f"/consultations/{cid}/follow").status_code == 403
