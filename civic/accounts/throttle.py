@@ -65,9 +65,9 @@ class FailureCount:
     last_at: datetime | None
 
 
-def _last_success(column, key: str, since: datetime) -> datetime | None:
+def _last_success_id(column, key: str, since: datetime) -> int | None:
     return db.session.execute(
-        select(func.max(SignInAttempt.created_at)).where(
+        select(func.max(SignInAttempt.id)).where(
             column == key,
             SignInAttempt.outcome == SignInOutcome.SUCCEEDED,
             SignInAttempt.created_at > since,
@@ -75,13 +75,16 @@ def _last_success(column, key: str, since: datetime) -> datetime | None:
     ).scalar_one()
 
 
-def _failures(column, key: str, since: datetime) -> FailureCount:
+def _failures(column, key: str, since: datetime, after_id: int | None = None) -> FailureCount:
+    conditions = [
+        column == key,
+        SignInAttempt.outcome == SignInOutcome.FAILED,
+        SignInAttempt.created_at > since,
+    ]
+    if after_id is not None:
+        conditions.append(SignInAttempt.id > after_id)
     count, last_at = db.session.execute(
-        select(func.count(), func.max(SignInAttempt.created_at)).where(
-            column == key,
-            SignInAttempt.outcome == SignInOutcome.FAILED,
-            SignInAttempt.created_at > since,
-        )
+        select(func.count(), func.max(SignInAttempt.created_at)).where(*conditions)
     ).one()
     return FailureCount(count or 0, last_at)
 
@@ -90,8 +93,8 @@ def account_failures(key: str, now: datetime | None = None) -> FailureCount:
     """Failures on an account since its last success, within the window."""
     now = now or utcnow()
     since = now - current_app.config["SIGNIN_ACCOUNT_WINDOW"]
-    success = _last_success(SignInAttempt.account_key, key, since)
-    return _failures(SignInAttempt.account_key, key, max(since, success) if success else since)
+    success = _last_success_id(SignInAttempt.account_key, key, since)
+    return _failures(SignInAttempt.account_key, key, since, after_id=success)
 
 
 def address_failures(key: str, now: datetime | None = None) -> FailureCount:

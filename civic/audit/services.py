@@ -118,7 +118,10 @@ def _safe_cell(value: Any) -> Any:
 
 
 def export_csv(actor, stmt) -> Iterator[str]:
-    """The lines selected by ``stmt`` as CSV, oldest first, in batches (records the export)."""
+    """The lines selected by ``stmt`` as CSV, oldest first, read in batches of ids.
+
+    The export itself is recorded (before the lines are read, so it is included).
+    """
     if not is_admin(actor):
         raise PermissionDenied(_l("Only administrators can do this."))
     audit(actor, AuditAction.AUDIT_LOG_EXPORTED)

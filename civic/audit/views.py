@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
@@ -80,11 +79,11 @@ def export():
         return redirect(url_for(".index"))
     form = AuditFilterForm(formdata=request.form)
     action, actor = _filters(form)
-    rows = services.export_csv(current_user, services.entries_query(action, actor))
+    body = "".join(services.export_csv(current_user, services.entries_query(action, actor)))
     db.session.commit()  # the export itself is in the log
     name = f"audit-log-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(
-        stream_with_context(rows),
+        "\ufeff" + body,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )

@@ -19,6 +19,10 @@ from sqlalchemy import func, select
 from civic.extensions import db
 
 DEMO_PASSWORD = "civic-demo-2026"  # noqa: S105 - documented demo password
+#: The demo administrators' and moderators' two-step verification key (documented in the
+#: README): add it to an authenticator app, or compute a code with
+#: ``python -c "import pyotp; print(pyotp.TOTP('CIVICDEMOCIVICDEMOCIVICDEMO23456').now())"``.
+DEMO_TOTP_SECRET = "CIVICDEMOCIVICDEMOCIVICDEMO23456"  # noqa: S105 - documented demo key
 
 DEPARTMENTS = [
     ("urban-planning", "fr", {"fr": "Urbanisme", "en": "Urban planning", "es": "Urbanismo", "ar": "التخطيط العمراني"}),
@@ -103,6 +107,9 @@ def build_people(ctx: DemoContext) -> None:
             email_confirmed_at=now,
             verified_at=now if verified else None,
         )
+        if user.needs_two_factor:  # required for administrators and moderators
+            user.totp_secret = DEMO_TOTP_SECRET
+            user.totp_enabled_at = now
         db.session.add(user)
         if dept_slug:
             db.session.add(DepartmentMembership(user=user, department=ctx.departments[dept_slug]))
@@ -149,6 +156,13 @@ def load_demo_data(seed: int = 2026) -> DemoContext:
     return ctx
 
 
+def _demo_code() -> str:
+    from civic.accounts.two_factor import code_at
+    from civic.core.time import utcnow
+
+    return code_at(DEMO_TOTP_SECRET, utcnow())
+
+
 def database_is_empty() -> bool:
     from civic.accounts.models import User
 
@@ -175,4 +189,9 @@ def register(app: Flask) -> None:
             f"Every demo account's password is {DEMO_PASSWORD!r}; "
             f"sign in as admin@{DEMO_EMAIL_DOMAIN}, staff@{DEMO_EMAIL_DOMAIN}, "
             f"moderator@{DEMO_EMAIL_DOMAIN} or resident@{DEMO_EMAIL_DOMAIN}."
+        )
+        click.echo(
+            f"Administrators and moderators use two-step verification with the key "
+            f"{DEMO_TOTP_SECRET} (add it to an authenticator app); the code right now is "
+            f"{_demo_code()}."
         )

@@ -24,6 +24,8 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import selectinload
 
 from civic.accounts.models import Department, User
+from civic.audit.models import AuditAction
+from civic.audit.services import audit
 from civic.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from civic.core.time import is_valid_timezone, utcnow
 from civic.extensions import db
@@ -284,6 +286,7 @@ def create_meeting(data: MeetingInput, *, actor, confirm_overlap: bool = False) 
     ]
     db.session.add(meeting)
     db.session.flush()
+    audit(actor, AuditAction.MEETING_CREATED, meeting, starts_at=starts_at, type=meeting.type.value)
     return meeting
 
 
@@ -344,6 +347,8 @@ def update_meeting(meeting: Meeting, data: MeetingInput, *, actor, confirm_overl
     if changes or text_changed:
         meeting.sequence = (meeting.sequence or 0) + 1
     db.session.flush()
+    audit(actor, AuditAction.MEETING_CHANGED, meeting, changes=changes, text_changed=text_changed,
+          starts_at=starts_at)
     _promote_waiting(meeting, actor=actor)
     if changes:
         _announce(meeting, "meeting_changed", actor=actor, changes=changes)
@@ -435,6 +440,7 @@ def cancel_meeting(meeting: Meeting, *, actor) -> None:
     meeting.cancelled_at = utcnow()
     meeting.sequence = (meeting.sequence or 0) + 1
     db.session.flush()
+    audit(actor, AuditAction.MEETING_CANCELLED, meeting)
     _announce(meeting, "meeting_cancelled", actor=actor)
 
 

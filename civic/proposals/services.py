@@ -41,6 +41,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from civic.accounts.models import User
 from civic.consultations.models import Area, Consultation, ConsultationState, Topic
+from civic.audit.models import AuditAction
+from civic.audit.services import audit
 from civic.core import jobs
 from civic.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from civic.core.time import utcnow
@@ -660,6 +662,8 @@ def answer(actor, proposal: Proposal, new_state: ProposalState, texts: dict[str,
     )
     db.session.add(row)
     db.session.flush()
+    audit(actor, AuditAction.PROPOSAL_ANSWERED, proposal, old=previous.value, new=new_state.value,
+          answer_id=row.id, languages=sorted(cleaned))
     db.session.expire(proposal)
     from civic.notifications.models import NotificationKind
     from civic.notifications.services import notify

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from civic.accounts import two_factor
 from tests.factories import TEST_PASSWORD
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    """The clock stands still (a second from now, so cookies made before stay valid)."""
+    from civic.core.time import utcnow
+
+    start = utcnow().replace(microsecond=0) + timedelta(seconds=1)
+    with time_machine.travel(start, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,14 @@ from civic.audit.models import AuditAction, AuditLogEntry
 from civic.comments.models import Comment, CommentState, CommentTally, CommentVote
 from civic.consultations.models import Answer, Consultation, Participation, Question, QuestionOption
 from civic.extensions import db
-from civic.meetings.models import Meeting, PollAnswer, PollSlot, Registration, RegistrationState, SchedulingPoll
+from civic.meetings.models import (
+    Meeting,
+    PollAnswer,
+    PollSlot,
+    Registration,
+    RegistrationState,
+    SchedulingPoll,
+)
 from civic.notifications.models import Follow, Notification
 from civic.proposals.models import Proposal, ProposalSettings, Support, SupportBudget
 from tests import factories
