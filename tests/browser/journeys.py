@@ -427,9 +427,11 @@ class Journey:
         self.driver.fail(f"no email with a link{' to ' + containing if containing else ''} was sent to {to}")
         return ""
 
-    def find(self, model_path: str, allowed, person: tuple[str, str] | None = None, limit: int = 400):
+    def find(self, model_path: str, allowed, person: tuple[str, str] | None = None, limit: int = 400,
+             options: tuple = ()):
         """The id of the first ``model`` row for which ``allowed(user, row)`` is true, where
-        ``user`` is ``person``'s account (so a journey starts from an object it may use)."""
+        ``user`` is ``person``'s account (so a journey starts from an object it may use).
+        ``options``: loader options for relationships the check reads (``selectinload``)."""
         import importlib
 
         from sqlalchemy import select
@@ -443,7 +445,8 @@ class Journey:
             user = None
             if person is not None:
                 user = db.session.execute(select(User).where(User.email == person[0])).scalar_one()
-            for row in db.session.execute(select(model).order_by(model.id).limit(limit)).scalars():
+            stmt = select(model).options(*options).order_by(model.id).limit(limit)
+            for row in db.session.execute(stmt).scalars():
                 if allowed(user, row):
                     return row.id
         self.driver.fail(f"no {name} in the demo data suits this journey")
@@ -555,8 +558,14 @@ def support_proposal(j: Journey) -> None:
     def supportable(user, proposal):
         return can_support(user, proposal, settings_map([proposal.consultation_id])[proposal.consultation_id])
 
+    from sqlalchemy.orm import selectinload
+
+    from civic.proposals.models import Proposal
+
     person = j.new_person()
-    proposal_id = j.find("civic.proposals.models.Proposal", supportable, person)
+    proposal_id = j.find(
+        "civic.proposals.models.Proposal", supportable, person, options=(selectinload(Proposal.consultation),)
+    )
     j.sign_in(person)
     j.open(j.url_for("proposals.view", proposal_id=proposal_id))
     j.submit("Support this proposal")
