@@ -196,6 +196,10 @@ def test_body_is_markdown_with_raw_html_escaped(frozen, client, login, departmen
     assert "<strong>Bold</strong>" in page
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert "javascript:alert" not in page
+    # Cards show a plain-text excerpt: no Markdown marks, nothing interpreted.
+    listing = client.get(f"/consultations/{consultation.id}/proposals").get_data(as_text=True)
+    excerpt = re.search(r'<p>(Bold[^<]*)</p>', listing).group(1)
+    assert "**" not in excerpt and "&lt;script&gt;" in excerpt
 
 
 def test_text_in_another_language_is_marked(frozen, client, department, resident):

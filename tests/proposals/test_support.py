@@ -137,6 +137,9 @@ def test_threshold_progress_in_text_and_decorative_bar(frozen, client, departmen
     done = make_proposal(consultation, factories.UserFactory(), support_count=7, title="Popular")
     page = client.get(f"/proposals/{done.id}").get_data(as_text=True)
     assert "7 of 5 supports" in page and "enough for an official answer" in page
+    answered = make_proposal(consultation, factories.UserFactory(), ProposalState.ACCEPTED, support_count=3, title="Decided")
+    page = client.get(f"/proposals/{answered.id}").get_data(as_text=True)
+    assert "3 of 5 supports" in page and "more needed" not in page  # already answered
     listing = client.get(f"/consultations/{consultation.id}/proposals").get_data(as_text=True)
     assert "3 of 5 supports" in listing and "7 of 5 supports" in listing
 
