@@ -153,6 +153,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(comments_bp)
     register_comments(app)
 
+    from civic.moderation import register as register_moderation
+    from civic.moderation.views import bp as moderation_bp
+
+    app.register_blueprint(moderation_bp)
+    register_moderation(app)
+
     from civic.accounts import register as register_accounts
     from civic.audit.views import bp as audit_bp
     from civic.privacy import register as register_privacy

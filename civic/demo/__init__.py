@@ -143,8 +143,18 @@ def build_comments(ctx: DemoContext) -> None:
     build(ctx)
 
 
+def build_moderation(ctx: DemoContext) -> None:
+    """Reports, held, hidden and appealed content: needs everything built before it."""
+    from civic.moderation.demo import build_moderation as build
+
+    build(ctx)
+
+
 #: Builders run in this order. Each capability appends its own (see module docstring).
-BUILDERS = [build_people, build_consultations, build_meetings, build_proposals, build_comments]
+BUILDERS = [
+    build_people, build_consultations, build_meetings, build_proposals, build_comments,
+    build_moderation,
+]
 
 
 def load_demo_data(seed: int = 2026) -> DemoContext:

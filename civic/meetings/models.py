@@ -24,6 +24,7 @@ from civic.core.enums import LabelledEnum, enum_column
 from civic.core.models import CreatorMixin, TimestampMixin
 from civic.core.time import utcnow
 from civic.extensions import db
+from civic.moderation.states import ModerationState
 
 #: The join link appears this long before the start.
 JOIN_WINDOW = timedelta(minutes=15)
@@ -188,6 +189,14 @@ class Meeting(TimestampMixin, CreatorMixin, db.Model):
     minutes_published_at: Mapped[datetime | None]
     attendee_count: Mapped[int | None]
     recording_url: Mapped[str | None] = mapped_column(String(500))
+    #: Moderation of the description (civic.moderation): while held or hidden, the page
+    #: shows a notice (with the moderators' reason) in its place.
+    moderation_state: Mapped[ModerationState] = mapped_column(
+        enum_column(ModerationState, name="meetingmoderationstate"),
+        default=ModerationState.VISIBLE,
+        server_default=ModerationState.VISIBLE.value,
+        index=True,
+    )
 
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
     consultation: Mapped[Consultation | None] = relationship(lazy="raise")

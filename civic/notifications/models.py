@@ -48,6 +48,9 @@ class NotificationKind(LabelledEnum):
     COMMENT_NEW = "comment_new"
     COMMENT_REPLY = "comment_reply"
     MENTIONED = "mentioned"
+    MODERATION_QUEUE = "moderation_queue"
+    MODERATION_DECISION = "moderation_decision"
+    MODERATION_APPEAL = "moderation_appeal"
 
     @classmethod
     def _labels(cls):
@@ -67,6 +70,9 @@ class NotificationKind(LabelledEnum):
             "comment_new": _l("New comments on what you wrote or follow"),
             "comment_reply": _l("Replies to your comments"),
             "mentioned": _l("Comments mentioning you"),
+            "moderation_queue": _l("New entries in the moderation queue (moderators and department staff)"),
+            "moderation_decision": _l("Moderation decisions about what you wrote or your account"),
+            "moderation_appeal": _l("Decisions on your appeals against moderation"),
         }
 
 
