@@ -26,7 +26,7 @@ from civic.comments import discussion as discussions
 from civic.comments import permissions, services
 from civic.comments.forms import CommentForm, SettingsForm, mention_choices
 from civic.comments.mentions import AmbiguousMentions
-from civic.comments.models import Comment
+from civic.comments.models import Comment, CommentState
 from civic.comments.targets import URL_KINDS, Target, load_target, target_of
 from civic.consultations.models import Consultation
 from civic.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
@@ -195,7 +195,12 @@ def create(kind: str, target_id: int):
     except DomainError as exc:
         return _refuse(exc, back)
     db.session.commit()
-    message = _("Your reply is published.") if parent is not None else _("Your comment is published.")
+    if comment.state == CommentState.HELD:  # pre-moderation or a watched word held it
+        message = _("Thank you. Your comment will appear once a moderator has reviewed it.")
+    elif parent is not None:
+        message = _("Your reply is published.")
+    else:
+        message = _("Your comment is published.")
     if wants_json():
         d = discussions.single(target, current_user, comment)
         comment = d.by_id[comment.id]
@@ -261,6 +266,7 @@ def edit(comment_id: int):
 
 @bp.route("/comments/<int:comment_id>/delete", methods=["GET", "POST"])
 @object_permission
+@limiter.limit(_post_limit, methods=["POST"])
 def delete(comment_id: int):
     comment, target = _comment(comment_id)
     authorize(permissions.can_delete(current_user, comment))
