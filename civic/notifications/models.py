@@ -26,6 +26,7 @@ from civic.extensions import db
 from civic.notifications.targets import TARGET_COLUMNS, exactly_one_sql, register_target
 
 if TYPE_CHECKING:
+    from civic.consultations.models import Consultation
     from civic.meetings.models import Meeting
     from civic.proposals.models import Proposal
 
@@ -48,6 +49,9 @@ class NotificationKind(LabelledEnum):
     COMMENT_NEW = "comment_new"
     COMMENT_REPLY = "comment_reply"
     MENTIONED = "mentioned"
+    CONSULTATION_OPENED = "consultation_opened"
+    CONSULTATION_CLOSED = "consultation_closed"
+    CONSULTATION_CONCLUDED = "consultation_concluded"
     MODERATION_QUEUE = "moderation_queue"
     MODERATION_DECISION = "moderation_decision"
     MODERATION_APPEAL = "moderation_appeal"
@@ -70,6 +74,9 @@ class NotificationKind(LabelledEnum):
             "comment_new": _l("New comments on what you wrote or follow"),
             "comment_reply": _l("Replies to your comments"),
             "mentioned": _l("Comments mentioning you"),
+            "consultation_opened": _l("Consultations you follow opening"),
+            "consultation_closed": _l("Consultations you follow closing"),
+            "consultation_concluded": _l("Reports (“you said, we did”) of consultations you took part in or follow"),
             "moderation_queue": _l("New entries in the moderation queue (moderators and department staff)"),
             "moderation_decision": _l("Moderation decisions about what you wrote or your account"),
             "moderation_appeal": _l("Decisions on your appeals against moderation"),
@@ -131,6 +138,9 @@ class Notification(db.Model):
     meeting_id: Mapped[int | None] = mapped_column(
         ForeignKey("meeting.id", ondelete="CASCADE"), index=True
     )
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
@@ -144,6 +154,7 @@ class Notification(db.Model):
     department: Mapped[Department | None] = relationship()
     proposal: Mapped[Proposal | None] = relationship()
     meeting: Mapped[Meeting | None] = relationship()
+    consultation: Mapped[Consultation | None] = relationship()
 
     @property
     def is_read(self) -> bool:
@@ -186,6 +197,7 @@ class Follow(db.Model):
         UniqueConstraint("user_id", "department_id"),
         UniqueConstraint("user_id", "proposal_id"),
         UniqueConstraint("user_id", "meeting_id"),
+        UniqueConstraint("user_id", "consultation_id"),
         Index("ix_follow_user_created", "user_id", "created_at"),
     )
 
@@ -201,11 +213,15 @@ class Follow(db.Model):
     meeting_id: Mapped[int | None] = mapped_column(
         ForeignKey("meeting.id", ondelete="CASCADE"), index=True
     )
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
 
     user: Mapped[User] = relationship()
     department: Mapped[Department | None] = relationship()
     proposal: Mapped[Proposal | None] = relationship()
     meeting: Mapped[Meeting | None] = relationship()
+    consultation: Mapped[Consultation | None] = relationship()
 
 
 # ---- targets known today ------------------------------------------------------------------

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: Every target column, in the order they were added. Used to build the CHECK constraint.
-TARGET_COLUMNS: tuple[str, ...] = ("department_id", "proposal_id", "meeting_id")
+TARGET_COLUMNS: tuple[str, ...] = ("department_id", "proposal_id", "meeting_id", "consultation_id")
 
 
 def exactly_one_sql(columns: Iterable[str]) -> str:
