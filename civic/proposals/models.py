@@ -7,6 +7,7 @@ Counters shown on pages (``support_count``, ``comment_count``, the consultation'
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -72,6 +73,15 @@ TRANSITIONS: dict[ProposalState, tuple[ProposalState, ...]] = {
     ProposalState.DRAFT: (),
 }
 
+#: Stored random keys lie in [0, SHUFFLE_SPACE) (a prime, see services.RANDOM_PRIME).
+SHUFFLE_SPACE = 2_147_483_647
+
+
+def new_shuffle_key() -> int:
+    """A proposal's place in the stored random order (big listings page through it by index)."""
+    return random.randrange(SHUFFLE_SPACE)  # noqa: S311 - an order, not a secret
+
+
 TITLE_MAX = 150
 PLACE_MAX = 200
 ALT_MAX = 300
@@ -124,6 +134,9 @@ class Proposal(db.Model):
         Index("ix_proposal_state_support", "state", "support_count"),
         Index("ix_proposal_state_comments", "state", "comment_count"),
         Index("ix_proposal_author_state_created", "author_id", "state", "created_at"),
+        # The random order of big listings: index-only range scans (services.listing_page).
+        Index("ix_proposal_consultation_shuffle", "consultation_id", "shuffle_key", "id", "state", "moderation_state"),
+        Index("ix_proposal_shuffle", "shuffle_key", "id", "state", "moderation_state", "consultation_id"),
         Index("ix_proposal_search", text(search_vector_sql()), postgresql_using="gin").ddl_if(
             dialect="postgresql"
         ),
@@ -157,6 +170,9 @@ class Proposal(db.Model):
     support_count: Mapped[int] = mapped_column(default=0, index=True)
     #: Kept exact by the comments capability.
     comment_count: Mapped[int] = mapped_column(default=0, index=True)
+    #: Random, set once: the order of listings too big to shuffle per visitor (rotated from
+    #: each visitor's own starting point, see services.listing_page).
+    shuffle_key: Mapped[int] = mapped_column(default=new_shuffle_key)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(index=True)

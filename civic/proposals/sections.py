@@ -33,7 +33,10 @@ def load_proposals(consultations, user) -> dict[int, SectionData]:
     if not consultations:
         return {}
     settings = services.settings_map(c.id for c in consultations)
-    firsts = services.first_proposals([c.id for c in consultations], visitor_seed(), SECTION_SIZE)
+    firsts = services.first_proposals(
+        [c.id for c in consultations], visitor_seed(), SECTION_SIZE,
+        totals={cid: s.published_count for cid, s in settings.items()},
+    )
     supported = services.supported_ids(user, [p.id for rows in firsts.values() for p in rows])
     out = {}
     for c in consultations:

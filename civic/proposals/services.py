@@ -40,9 +40,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import joinedload, selectinload
 
 from civic.accounts.models import User
-from civic.consultations.models import Area, Consultation, ConsultationState, Topic
 from civic.audit.models import AuditAction
 from civic.audit.services import audit
+from civic.consultations.models import Area, Consultation, ConsultationState, Topic
 from civic.core import jobs
 from civic.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from civic.core.time import utcnow
@@ -907,6 +907,74 @@ def listing_query(user, filters: Filters, now: datetime | None = None) -> Select
     return order_by(stmt, filters.sort, filters.seed)
 
 
+#: From this many proposals on (config ``PROPOSALS_INDEXED_SHUFFLE_FROM``), the random order
+#: is no longer a per-visitor permutation (which must sort every proposal on each request)
+#: but the stored random order (``shuffle_key``) read from the visitor's own starting point
+#: and wrapping around: two index range scans whatever the size. Smaller listings keep the
+#: full per-visitor shuffle.
+INDEXED_SHUFFLE_FROM = 2000
+
+
+def uses_indexed_shuffle(total: int) -> bool:
+    return total >= current_app.config.get("PROPOSALS_INDEXED_SHUFFLE_FROM", INDEXED_SHUFFLE_FROM)
+
+
+def shuffle_start(seed: int) -> int:
+    """The visitor's starting point in the stored random order (spread over the key space)."""
+    return (seed * 2_654_435_761 + 97) % RANDOM_PRIME
+
+
+def _count(stmt: Select) -> int:
+    return db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+
+def listing_page(user, filters: Filters, number: int, per_page: int, *, total: int | None = None,
+                 options=()):
+    """One page of ``listing_query``. Big random listings page through the stored random
+    order by index (ids first, then the page's rows), never sorting every proposal."""
+    from civic.core.pagination import Page, paginate
+
+    stmt = listing_query(user, filters)
+    if filters.sort != "random":
+        return paginate(stmt.options(*options), number, per_page, total=total)
+    if total is None:
+        total = _count(stmt)
+    if not uses_indexed_shuffle(total):
+        return paginate(stmt.options(*options), number, per_page, total=total)
+    base = stmt.order_by(None).with_only_columns(Proposal.id)
+    key = Proposal.shuffle_key
+    start = shuffle_start(filters.seed)
+    offset = (number - 1) * per_page
+
+    def segment(condition, skip: int, limit: int) -> list[int]:
+        return list(db.session.execute(
+            base.where(condition).order_by(key, Proposal.id).offset(skip).limit(limit)
+        ).scalars())
+
+    ids = segment(key >= start, offset, per_page)
+    if len(ids) < per_page:  # the page reaches the wrap-around
+        before = offset + len(ids) if ids or not offset else _count(base.where(key >= start))
+        ids += segment(key < start, max(0, offset - before), per_page - len(ids))
+    rows = {}
+    if ids:
+        rows = {p.id: p for p in db.session.execute(
+            select(Proposal).where(Proposal.id.in_(ids)).options(*options)
+        ).unique().scalars()}
+    return Page(items=[rows[i] for i in ids if i in rows], number=number, per_page=per_page, total=total)
+
+
+def published_total(user, now: datetime | None = None) -> int:
+    """Published proposals of every consultation ``user`` may see, from the stored counters."""
+    from civic.consultations.services import visible_condition
+
+    visible = select(Consultation.id).where(visible_condition(user, now or utcnow()))
+    return db.session.execute(
+        select(func.coalesce(func.sum(ProposalSettings.published_count), 0)).where(
+            ProposalSettings.consultation_id.in_(visible)
+        )
+    ).scalar_one()
+
+
 def listing_options(*, with_consultation: bool) -> list:
     options = [joinedload(Proposal.author), joinedload(Proposal.topic), joinedload(Proposal.area)]
     if with_consultation:
@@ -930,11 +998,23 @@ def drafts_query(user) -> Select:
     )
 
 
-def first_proposals(consultation_ids, seed: int, per_consultation: int) -> dict[int, list[Proposal]]:
-    """The first proposals of each consultation in the default (random) order, one query."""
+def first_proposals(consultation_ids, seed: int, per_consultation: int,
+                    totals: dict[int, int] | None = None) -> dict[int, list[Proposal]]:
+    """The first proposals of each consultation in the default (random) order: one query,
+    plus two small index range scans for each consultation with very many (``totals``:
+    published counts, see ``listing_page``)."""
     ids = list(consultation_ids)
     if not ids:
         return {}
+    big = [i for i in ids if totals and uses_indexed_shuffle(totals.get(i, 0))]
+    out_big: dict[int, list[Proposal]] = {}
+    for cid in big:
+        page = listing_page(None, Filters(consultation_id=cid, seed=seed), 1, per_consultation,
+                            total=totals[cid], options=listing_options(with_consultation=False))
+        out_big[cid] = page.items
+    ids = [i for i in ids if i not in out_big]
+    if not ids:
+        return out_big
     ranked = (
         select(
             Proposal.id.label("id"),
@@ -959,7 +1039,7 @@ def first_proposals(consultation_ids, seed: int, per_consultation: int) -> dict[
     out: dict[int, list[Proposal]] = {i: [] for i in ids}
     for p in db.session.execute(stmt).unique().scalars():
         out[p.consultation_id].append(p)
-    return out
+    return {**out, **out_big}
 
 
 REPORT_LIMIT = 20

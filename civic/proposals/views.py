@@ -132,13 +132,13 @@ def _filters(consultation_id: int | None) -> services.Filters:
 
 
 def _listing(template: str, filters: services.Filters, *, consultation=None, settings=None, **context):
-    stmt = services.listing_query(current_user, filters).options(
-        *services.listing_options(with_consultation=consultation is None)
-    )
     total = None
-    if settings is not None and services.is_unfiltered(filters):
-        total = settings.published_count  # stored and exact: no count query
-    page = paginate(stmt, page_number(), current_app.config["PAGE_SIZE"], total=total)
+    if services.is_unfiltered(filters):  # stored and exact: no count query
+        total = settings.published_count if settings is not None else services.published_total(current_user)
+    page = services.listing_page(
+        current_user, filters, page_number(), current_app.config["PAGE_SIZE"], total=total,
+        options=services.listing_options(with_consultation=consultation is None),
+    )
     topics = services.all_topics()
     areas = services.all_areas()
     form = FilterForm(request.args, topics=topics, areas=areas)

@@ -41,6 +41,8 @@ def parse_args(argv=None):
     ap.add_argument("--build-only", action="store_true", help="build the database and stop")
     ap.add_argument("--connections", type=int, default=4, help="concurrent connections (default 4)")
     ap.add_argument("--no-wrk", action="store_true", help="use the Python load generator even if wrk exists")
+    ap.add_argument("--writers", type=int, default=400,
+                    help="signed-in people writing (each answers once; default 400)")
     ap.add_argument("--only", default="", help="measure only pages whose name contains this text")
     ap.add_argument("--max-minutes", type=float, default=90, help="hard stop for the whole run")
     return ap.parse_args(argv)
@@ -78,6 +80,7 @@ def prepare_database(args, url: str, name: str, log=None):
         engine.dispose()
         if layout is not None and layout.size == args.size:
             log(f"Reusing {name} (built in {layout.seconds} s); --rebuild to build it again.")
+            migrate(url)  # a database built before the latest migrations gets them
             return layout
     if args.db == "postgres":
         with admin.connect() as conn:
@@ -87,6 +90,22 @@ def prepare_database(args, url: str, name: str, log=None):
     else:
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     return build_database(url, args.size, log=log)
+
+
+def migrate(url: str) -> None:
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from civic import create_app
+    from civic.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("ANALYZE proposal"))
+        db.engine.dispose()
 
 
 def build_database(url: str, size: str, log=None):
@@ -161,7 +180,7 @@ def run_bench(args, url: str, secret: str, layout) -> int:
         civic_srv = serve.start("civic", "wsgi:app", env, log_dir=OUT_DIR)
         floor_srv = serve.start("floor", "tools.bench.floor:create_app()", env, log_dir=OUT_DIR, ready_path="/hello")
         reader_cookie = pages.create_sessions(app, [layout.reader_id])[layout.reader_id]
-        writer_ids = list(range(layout.first_writer_id, layout.first_writer_id + layout.writer_count))
+        writer_ids = list(range(layout.first_writer_id, layout.first_writer_id + min(args.writers, layout.writer_count)))
         with app.app_context():
             published = db.session.execute(
                 db.text("SELECT published_count FROM proposal_settings WHERE consultation_id = :c"),

@@ -266,7 +266,8 @@ def build(engine: sa.Engine, metadata: sa.MetaData, p: Preset, password_hash: st
                     "state": state, "title": (text.title(loc) + " " + LANDMARKS[pid % len(LANDMARKS)])[:150],
                     "body": text.pooled(loc, 4),
                     "topic_id": 1 + pid % 8, "area_id": 1 + pid % 6, "place": "", "language": loc,
-                    "support_count": 0, "comment_count": 0, "created_at": prop_published[i],
+                    "support_count": 0, "comment_count": 0, "shuffle_key": rng.randrange(2_147_483_647),
+                    "created_at": prop_published[i],
                     "updated_at": prop_published[i], "published_at": prop_published[i],
                     "state_changed_at": None, "moderation_state": "visible",
                 }
