@@ -140,7 +140,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(proposals_bp)
     register_proposals(app)
 
-
     from civic.meetings import register as register_meetings
     from civic.meetings.views import bp as meetings_bp
 

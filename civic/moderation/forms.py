@@ -41,11 +41,12 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    state = SelectField(_l("Entries"), validators=[Optional()])
-    reason = SelectField(_l("Reason reported"), validators=[Optional()])
-    kind = SelectField(_l("Type of content"), validators=[Optional()])
-    consultation = SelectField(_l("Consultation"), validators=[Optional()])
-    sort = SelectField(_l("Order"), validators=[Optional()])
+    # Own ids: the action form on the same page has a "reason" field too.
+    state = SelectField(_l("Entries"), validators=[Optional()], id="filter-state")
+    reason = SelectField(_l("Reason reported"), validators=[Optional()], id="filter-reason")
+    kind = SelectField(_l("Type of content"), validators=[Optional()], id="filter-kind")
+    consultation = SelectField(_l("Consultation"), validators=[Optional()], id="filter-consultation")
+    sort = SelectField(_l("Order"), validators=[Optional()], id="filter-sort")
 
     def __init__(self, *args, consultations=(), locale="en", **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,6 +130,7 @@ class AppealDecisionForm(FlaskForm):
     reason = CleanTextAreaField(
         _l("Reason (the author receives it)"),
         validators=[InputRequired(_l("Give the reason for your decision.")), Length(max=REASON_MAX)],
+        id="appeal-reason",
     )
 
 

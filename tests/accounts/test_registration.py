@@ -90,7 +90,7 @@ def test_duplicate_email_gives_the_same_answer_and_warns_the_owner(app, session,
     session.refresh(owner)
     assert owner.display_name == "Nour H." and owner.password_hash == "x"
     warning = next(m for m in outbox if m["to"] == "nour.haddad@example.org")
-    assert "already has an account" in warning["text"]
+    assert "Alguien, quizá usted" in warning["text"]  # in the owner's language (Spanish)
     assert "/password/forgot" in warning["text"]  # a hint to reset the password
     assert "/confirm-email/" not in warning["text"]
     assert warning["headers"]["Content-Language"] == "es"  # the owner's language

@@ -23,6 +23,7 @@ from civic.meetings.models import (
     RegistrationState,
     SchedulingPoll,
 )
+from civic.moderation.models import ModerationCase, ModerationReport
 from civic.notifications.models import Follow, Notification
 from civic.proposals.models import Proposal, ProposalSettings, Support, SupportBudget
 from tests import factories
@@ -96,7 +97,7 @@ def test_download_has_every_kind_of_data(client, login, world, resident):
     archive = _archive(client.post("/account/data/download"))
     names = set(archive.namelist())
     assert {"README.txt", "account.json", "proposals.json", "comments.json", "consultations.json",
-            "meetings.json", "notifications.json", "accessibility_reports.json"} <= names
+            "meetings.json", "notifications.json", "accessibility_reports.json", "moderation.json"} <= names
     account = json.loads(archive.read("account.json"))
     assert account["profile"]["email"] == resident.email
     assert account["sessions"] and account["sessions"][0]["device"] == "test"
@@ -114,6 +115,9 @@ def test_download_has_every_kind_of_data(client, login, world, resident):
     assert meetings["registrations"][0]["access_needs"]["step_free_access"] is True
     assert meetings["registrations"][0]["access_needs"]["other"] == "A chair"
     assert {a["choice"] for a in meetings["date_poll_answers"]} == {"yes", "no"}
+    reports = json.loads(archive.read("moderation.json"))["reports"]
+    assert reports == [{"about": {"comment_id": world.other_comment.id}, "reason": "spam",
+                        "details": "Looks like an advert.", "sent_at": reports[0]["sent_at"]}]
     notes = json.loads(archive.read("notifications.json"))
     assert [n["kind"] for n in notes["notifications"]] == ["test"]
     assert notes["follows"][0]["about"] == {"department_id": world.department.id}
@@ -159,6 +163,9 @@ def test_deleting_keeps_contributions_unsigned_and_counters_exact(client, login,
     # the waiting person got the freed place
     waiting = db.session.execute(select(Registration).where(Registration.user_id == world.others[2].id)).scalar_one()
     assert waiting.state == RegistrationState.REGISTERED
+    # the report to the moderators stays, unsigned, and still counts in its case
+    report = db.session.get(ModerationReport, world.extra["report"].id)
+    assert report.reporter_id is None and db.session.get(ModerationCase, report.case_id).report_count == 1
     # a goodbye email to the old address, an audit line without the name
     goodbye = [m for m in outbox if m["to"] == email]
     assert goodbye and "has been deleted" in goodbye[-1]["text"]

@@ -157,6 +157,13 @@ def build(person, department) -> World:
     meeting_services.answer_poll(poll, {poll.slots[0].id: PollChoice.YES}, actor=others[0])
     w.poll = poll
 
+    # a report to the moderators about someone else's comment
+    from civic.moderation import services as moderation_services
+
+    comment = comment_services.get_comment(w.other_comment.id)
+    w.extra["report"] = moderation_services.report(person, "comment", comment, "spam", "Looks like an advert.")
+    db.session.commit()
+
     # follows and notifications
     notification_services.follow(person, department)
     notification_services.notify([person], NotificationKind.TEST, None, None)

@@ -1,8 +1,7 @@
 """Personal-data contributors of the domains that exist today (see ``civic.privacy.registry``).
 
 Each module has ``export(user)`` and ``erase(user, remove_contributions)``; ``register``
-plugs them in. A domain not listed here (moderation, while it is being built) adds its own
-module and a line in ``CONTRIBUTORS``.
+plugs them in. A new domain adds its own module and a line in ``register``.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ def register(app: Flask) -> None:
         comments,
         consultations,
         meetings,
+        moderation,
         notifications,
         pages,
         proposals,
@@ -41,6 +41,7 @@ def register(app: Flask) -> None:
         ("consultations", consultations, _l("Your answers to consultations"), 30),
         ("meetings", meetings, _l("Your meeting registrations and answers to date polls"), 40),
         ("notifications", notifications, _l("Your notifications, follows and email preferences"), 50),
+        ("moderation", moderation, _l("Reports you sent to the moderators and your appeals"), 55),
         ("accessibility_reports", pages, _l("Accessibility problems you reported with your email address"), 60),
         ("account", accounts, _l("Your profile, sign-in sessions and sign-in history"), 90),
     ]
