@@ -1140,14 +1140,73 @@ def decisions_about(kind: str, item_id: int) -> ModerationCase | None:
     ).scalar_one_or_none()
 
 
+#: What the author of the content (or the owner of the profile) is told about, and sees on
+#: their "decisions" pages. Reports and their dismissal are never shown to them.
+AUTHOR_ACTIONS = (
+    ModerationAction.HIDE,
+    ModerationAction.RESTORE,
+    ModerationAction.APPROVE,
+    ModerationAction.WARN,
+    ModerationAction.SUSPEND,
+    ModerationAction.BAN,
+    ModerationAction.APPEAL,
+    ModerationAction.APPEAL_UPHELD,
+    ModerationAction.APPEAL_REJECTED,
+)
+
+
+def _author_event_exists():
+    return exists().where(
+        ModerationLogEntry.case_id == ModerationCase.id,
+        ModerationLogEntry.action.in_(AUTHOR_ACTIONS),
+    )
+
+
+def author_events(case: ModerationCase) -> list[ModerationLogEntry]:
+    """What happened to the author's content or account in this entry, oldest first."""
+    return list(
+        db.session.execute(
+            select(ModerationLogEntry)
+            .where(ModerationLogEntry.case_id == case.id, ModerationLogEntry.action.in_(AUTHOR_ACTIONS))
+            .order_by(ModerationLogEntry.created_at, ModerationLogEntry.id)
+        ).scalars()
+    )
+
+
 def my_decisions_query(user) -> Select:
-    """Decisions about ``user``'s content or account, newest first."""
+    """Entries in which something was decided about ``user``'s content or account."""
     return (
         select(ModerationCase)
-        .where(ModerationCase.author_id == user.id, ModerationCase.decided_at.is_not(None))
+        .where(ModerationCase.author_id == user.id, _author_event_exists())
         .options(joinedload(ModerationCase.appeal))
-        .order_by(ModerationCase.decided_at.desc(), ModerationCase.id.desc())
+        .order_by(ModerationCase.created_at.desc(), ModerationCase.id.desc())
     )
+
+
+def latest_author_events(case_ids) -> dict[int, ModerationLogEntry]:
+    """The latest author-facing event of each entry (one query)."""
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    ranked = (
+        select(
+            ModerationLogEntry.id.label("id"),
+            func.row_number()
+            .over(
+                partition_by=ModerationLogEntry.case_id,
+                order_by=(ModerationLogEntry.created_at.desc(), ModerationLogEntry.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(ModerationLogEntry.case_id.in_(ids), ModerationLogEntry.action.in_(AUTHOR_ACTIONS))
+        .subquery()
+    )
+    return {
+        e.case_id: e
+        for e in db.session.execute(
+            select(ModerationLogEntry).join(ranked, ranked.c.id == ModerationLogEntry.id).where(ranked.c.rank == 1)
+        ).scalars()
+    }
 
 
 # ---- the audit log pages ----------------------------------------------------------------------

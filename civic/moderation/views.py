@@ -366,10 +366,18 @@ def decide_appeal(moderation_case_id: int):
 @allow(is_signed_in)
 def my_decisions():
     page = paginate(services.my_decisions_query(current_user), page_number(), current_app.config["PAGE_SIZE"])
-    return render_template("moderation/my_decisions.html", page=page)
+    latest = services.latest_author_events([c.id for c in page.items])
+    return render_template("moderation/my_decisions.html", page=page, latest=latest)
 
 
-def _render_decision(case, form, status: int = 200):
+def _rule(value):
+    try:
+        return CommunityRule(value) if value else None
+    except ValueError:
+        return None
+
+
+def _render_decision(case, form, events, status: int = 200):
     item = None
     try:
         item = services.item_of(case)
@@ -381,6 +389,7 @@ def _render_decision(case, form, status: int = 200):
             case=case,
             item=item,
             form=form,
+            events=[(e, _rule((e.details or {}).get("rule"))) for e in events],
             can_appeal=permissions.can_appeal(current_user, case),
             item_url=item_url,
         ),
@@ -393,7 +402,10 @@ def _render_decision(case, form, status: int = 200):
 @limiter.limit(_post_limit, methods=["POST"])
 def decision(moderation_case_id: int):
     found = _case(moderation_case_id)
-    authorize(permissions.can_view_decision(current_user, found) and found.decided_at is not None)
+    authorize(permissions.can_view_decision(current_user, found))
+    events = services.author_events(found)
+    if not events:
+        abort(404)  # nothing was decided about the author's content in this entry
     form = AppealForm()
     if request.method == "POST":
         if form.validate():
@@ -408,8 +420,8 @@ def decision(moderation_case_id: int):
                 db.session.commit()
                 flash(_("Your appeal was sent. A different moderator will decide; you will be told."), "success")
                 return redirect(url_for(".decision", moderation_case_id=found.id))
-        return _render_decision(found, form, 400)
-    return _render_decision(found, form)
+        return _render_decision(found, form, services.author_events(found), 400)
+    return _render_decision(found, form, events)
 
 
 # ---- public pages ----------------------------------------------------------------------------------

@@ -230,3 +230,21 @@ def test_reports_from_a_deleted_account_stay_counted(world, reporters, moderator
     db.session.delete(gone)
     db.session.commit()
     assert case_of("comment", world.comment).report_count == 1
+
+
+def test_authors_see_warnings_and_decisions_but_never_dismissed_reports(client, login, world, reporters, moderator, author):
+    report(reporters[0], "comment", world.comment, "spam")
+    act(moderator, case_of("comment", world.comment), "warn", message="Please keep to the subject.")
+    report(reporters[0], "proposal", world.proposal, "spam")
+    dismissed = case_of("proposal", world.proposal)
+    act(moderator, dismissed, "dismiss")
+    login(author)
+    warned = client.get(f"/moderation/decisions/{case_of('comment', world.comment).id}")
+    assert warned.status_code == 200
+    assert b"Warning: Please keep to the subject." in warned.data
+    assert b"Only a decision that hides content can be appealed." in warned.data
+    assert client.get(f"/moderation/decisions/{dismissed.id}").status_code == 404
+    mine = client.get("/moderation/decisions")
+    assert f"/moderation/decisions/{case_of('comment', world.comment).id}".encode() in mine.data
+    assert f"/moderation/decisions/{dismissed.id}".encode() not in mine.data
+    assert b"Author warned" in mine.data
